@@ -1,0 +1,1 @@
+"""Checks that keep this project deployable on Vercel. Development only: never shipped."""

@@ -1,0 +1,50 @@
+import os
+
+import pytest
+
+from support import STRATEGIES, project_requirements, project_venv
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_copier_settings(tmp_path_factory):
+    """The developer's own Copier settings must not change what the template renders."""
+    settings = tmp_path_factory.mktemp("copier-settings") / "settings.yml"
+    settings.write_text("")
+    previous = os.environ.get("COPIER_SETTINGS_PATH")
+    os.environ["COPIER_SETTINGS_PATH"] = str(settings)
+    yield
+    if previous is None:
+        os.environ.pop("COPIER_SETTINGS_PATH")
+    else:
+        os.environ["COPIER_SETTINGS_PATH"] = previous
+
+
+@pytest.fixture(scope="session")
+def render(copie_session):
+    """Render the template once per set of answers for the whole session."""
+    rendered = {}
+
+    def render(**answers):
+        answers = {"project_name": "Acme Notes", **answers}
+        key = tuple(sorted(answers.items()))
+        if key not in rendered:
+            result = copie_session.copy(extra_answers=answers)
+            assert result.exit_code == 0, result.exception
+            rendered[key] = result.project_dir
+        return rendered[key]
+
+    return render
+
+
+@pytest.fixture(scope="session")
+def venv_for(render):
+    """A shared venv per Python version holding every strategy's dependencies."""
+
+    def venv_for(python_version):
+        requirements = set()
+        for strategy in STRATEGIES:
+            project = render(db_init_strategy=strategy, python_version=python_version)
+            requirements.update(project_requirements(project))
+        return project_venv(python_version, sorted(requirements))
+
+    return venv_for

@@ -1,0 +1,63 @@
+"""Helpers shared by the template's tests: rendering, interpreters and project venvs."""
+
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache"))
+STRATEGIES = ("migrations", "lazy", "init_endpoint", "manual")
+PYTHON_VERSIONS = ("3.12", "3.13")
+UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
+
+
+def find_python(version):
+    """A real interpreter for ``version`` (pyenv's shims only work where a .python-version says so)."""
+    candidates = [shutil.which(f"python{version}")]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
+    for candidate in filter(None, candidates):
+        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version)"], capture_output=True)
+        if probe.returncode == 0:
+            return str(candidate)
+    return None
+
+
+def project_requirements(project_dir):
+    """The runtime and dev requirements a rendered project declares."""
+    pyproject = tomllib.loads((Path(project_dir) / "pyproject.toml").read_text())
+    return pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"]
+
+
+def project_venv(python_version, requirements):
+    """A venv with ``requirements``, built once and kept in the cache, safe under pytest-xdist."""
+    python = find_python(python_version)
+    if python is None:
+        raise RuntimeError(f"no Python {python_version} found on PATH or under pyenv")
+    key = hashlib.sha256("\n".join([python_version, *sorted(requirements)]).encode()).hexdigest()[:12]
+    venv = CACHE_DIR / "venvs" / f"py{python_version}-{key}"
+    ready = venv / ".ready"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            run([UV, "venv", "--quiet", "--python", python, str(venv)])
+            run([UV, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *requirements])
+            ready.touch()
+    return venv
+
+
+def run(command, **kwargs):
+    """Run a command; on failure, raise with everything it printed."""
+    result = subprocess.run(command, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{' '.join(map(str, command))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
+        )
+    return result

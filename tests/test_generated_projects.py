@@ -1,0 +1,89 @@
+"""Every strategy's project passes its own tests and runs locally with no setup."""
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from support import PYTHON_VERSIONS, STRATEGIES, run
+
+
+def project_env(venv, **extra):
+    return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}
+
+
+@pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version):
+    project = render(db_init_strategy=strategy, python_version=python_version)
+    venv = venv_for(python_version)
+    result = run(
+        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project,
+        env=project_env(venv),
+    )
+    assert " passed" in result.stdout and "skipped" not in result.stdout
+
+
+SETUP_STEP = {
+    "migrations": ["flask", "--app", "index", "db", "upgrade"],
+    "manual": ["flask", "--app", "index", "init-db"],
+}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    if data:
+        request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_flask_run_serves_the_api_on_local_sqlite(render, venv_for, tmp_path, strategy):
+    project = render(db_init_strategy=strategy, project_name=f"Local {strategy}")
+    venv = venv_for("3.12")
+    env = project_env(venv, INIT_TOKEN="local-token")
+    if strategy in SETUP_STEP:
+        run(SETUP_STEP[strategy], cwd=project, env=env)
+    port = free_port()
+    server = subprocess.Popen(
+        ["flask", "--app", "index", "run", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                status, body = http("GET", f"{base}/api/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert (status, body) == (200, {"status": "ok"})
+        if strategy == "init_endpoint":
+            assert http("POST", f"{base}/_init", headers={"Authorization": "Bearer local-token"})[0] == 200
+        assert http("POST", f"{base}/api/items", {"name": "Milk"}) == (201, {"id": 1, "name": "Milk"})
+        assert http("GET", f"{base}/api/items") == (200, [{"id": 1, "name": "Milk"}])
+        package = f"local_{strategy}"
+        assert (project / "instance" / f"{package}.sqlite3").exists()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

@@ -1,0 +1,84 @@
+"""The questions: good answers render, bad ones are refused with a reason and leave nothing."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import REPO_ROOT
+
+COPIER = Path(sys.executable).with_name("copier")
+
+
+def copier_copy(destination, *data):
+    """The real CLI, as a user runs it: no --trust, no input."""
+    import subprocess
+
+    arguments = [f"--data={item}" for item in ("project_name=Acme Notes", *data)]
+    command = [COPIER, "copy", "--defaults", "--vcs-ref=HEAD", *arguments, str(REPO_ROOT), str(destination)]
+    return subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+
+
+REFUSED_PACKAGE_NAMES = {
+    "Acme": "is not a lowercase Python identifier",
+    "acme-notes": "is not a lowercase Python identifier",
+    "2fast": "is not a lowercase Python identifier",
+    "_private": "is not a lowercase Python identifier",
+    "class": "is a Python keyword",
+    "import": "is a Python keyword",
+    "json": "is a standard-library module",
+    "email": "is a standard-library module",
+    "logging": "is a standard-library module",
+    "tomllib": "is a standard-library module",
+    "flask": "one of the project's own dependencies",
+    "sqlalchemy": "one of the project's own dependencies",
+    "flask_migrate": "one of the project's own dependencies",
+    "psycopg": "one of the project's own dependencies",
+    "werkzeug": "one of the project's own dependencies",
+    "index": "clashes with the entrypoint index.py",
+    "api": "clashes with the entrypoint index.py",
+    "public": "clashes with the entrypoint index.py",
+    "tests": "clashes with the entrypoint index.py",
+    "migrations": "clashes with the entrypoint index.py",
+}
+
+
+@pytest.mark.parametrize("name, reason", REFUSED_PACKAGE_NAMES.items(), ids=REFUSED_PACKAGE_NAMES)
+def test_a_refused_package_name_says_why_and_leaves_nothing(tmp_path, name, reason):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, f"package_name={name}")
+    assert result.returncode != 0
+    assert reason in result.stderr
+    assert not destination.exists()
+
+
+def test_an_unknown_strategy_is_refused(tmp_path):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, "db_init_strategy=create_all_at_import")
+    assert result.returncode != 0
+    assert "db_init_strategy" in result.stderr
+    assert not destination.exists()
+
+
+def test_an_empty_project_name_is_refused(tmp_path):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, "project_name= ")
+    assert result.returncode != 0
+    assert "project_name must not be empty" in result.stderr
+    assert not destination.exists()
+
+
+@pytest.mark.parametrize("name", ["app", "acme_notes", "notes2"])
+def test_good_package_names_render_without_trust(tmp_path, name):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, f"package_name={name}", "db_init_strategy=lazy")
+    assert result.returncode == 0, result.stderr
+    assert (destination / name / "__init__.py").exists()
+    assert (destination / "index.py").read_text().startswith(f"from {name} import create_app")
+
+
+def test_the_package_name_defaults_to_a_slug_of_the_project_name(tmp_path):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, "project_name=  Acme Notes & Co. ")
+    assert result.returncode == 0, result.stderr
+    assert (destination / "acme_notes_co" / "__init__.py").exists()
