@@ -9,7 +9,7 @@ from support import STRATEGIES, project_requirements, project_venv
 def isolated_copier_settings(tmp_path_factory):
     """The developer's own Copier settings must not change what the template renders."""
     settings = tmp_path_factory.mktemp("copier-settings") / "settings.yml"
-    settings.write_text("")
+    settings.write_text("{}\n")  # an empty mapping: Copier rejects a zero-byte settings file
     previous = os.environ.get("COPIER_SETTINGS_PATH")
     os.environ["COPIER_SETTINGS_PATH"] = str(settings)
     yield
