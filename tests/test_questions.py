@@ -82,4 +82,3 @@ def test_the_package_name_defaults_to_a_slug_of_the_project_name(tmp_path):
     result = copier_copy(destination, "project_name=  Acme Notes & Co. ")
     assert result.returncode == 0, result.stderr
     assert (destination / "acme_notes_co" / "__init__.py").exists()
-
