@@ -1,7 +1,6 @@
 """Every strategy's project passes its own tests and runs locally with no setup."""
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -9,11 +8,7 @@ import urllib.request
 
 import pytest
 
-from support import PYTHON_VERSIONS, STRATEGIES, run
-
-
-def project_env(venv, **extra):
-    return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}
+from support import PYTHON_VERSIONS, STRATEGIES, project_env, run, run_project_tests
 
 
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
@@ -21,11 +16,7 @@ def project_env(venv, **extra):
 def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version):
     project = render(db_init_strategy=strategy, python_version=python_version)
     venv = venv_for(python_version)
-    result = run(
-        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=project_env(venv),
-    )
+    result = run_project_tests(project, venv)
     assert " passed" in result.stdout and "skipped" not in result.stdout
 
 

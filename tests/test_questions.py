@@ -1,13 +1,8 @@
 """The questions: good answers render, bad ones are refused with a reason and leave nothing."""
 
-import sys
-from pathlib import Path
-
 import pytest
 
-from support import REPO_ROOT
-
-COPIER = Path(sys.executable).with_name("copier")
+from support import COPIER, REPO_ROOT
 
 
 def copier_copy(destination, *data):

@@ -31,6 +31,7 @@ COMMON_FILES = {
     "tests/test_api.py",
     "tests/test_config.py",
     "tests/test_import_purity.py",
+    "tests/test_no_unfinished_update.py",
 }
 STRATEGY_FILES = {
     "migrations": {
