@@ -3,10 +3,12 @@ create_all database, an outage at cold start, and the serverless connection sett
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import textwrap
+import time
 
 import pytest
 
@@ -264,3 +266,43 @@ def test_without_a_server_postgres_tests_skip_unless_required(tmp_path, required
     )  # fmt: skip
     assert outcome in result.stdout, result.stdout
     assert "initdb and postgres not found on PATH" in result.stdout
+
+
+SERVER_OWNER = """
+import sys, time
+import pgserver
+server = pgserver.LocalPostgres().start()
+print(server.process.pid, server.directory, flush=True)
+if sys.argv[1] == "killed":
+    time.sleep(60)
+"""
+
+
+def running(pid):
+    """True while ``pid`` runs (a zombie waiting to be reaped does not count)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.parametrize("ending", ["exits", "killed"])
+def test_the_throwaway_server_never_outlives_its_owner(postgres_server, ending):
+    if not postgres_server.can_restart:
+        pytest.skip("TEST_DATABASE_URL is set: the suite starts no server of its own")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests")}
+    owner = subprocess.Popen(
+        [sys.executable, "-c", SERVER_OWNER, ending], env=env, stdout=subprocess.PIPE, text=True
+    )
+    pid, directory = owner.stdout.readline().split()
+    if ending == "killed":
+        owner.kill()  # no atexit, no cleanup code: only the kernel's parent-death signal is left
+    owner.wait(timeout=60)
+    deadline = time.monotonic() + 10
+    while running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not running(pid)
+    if ending == "exits":
+        assert not os.path.exists(directory)
+    shutil.rmtree(directory, ignore_errors=True)  # after a SIGKILL nobody else can
