@@ -40,6 +40,7 @@ def env_for(venv, database_url, **extra):
         "HOME": os.environ.get("HOME", "/root"),
         "DATABASE_URL": database_url,
         "INIT_TOKEN": INIT_TOKEN,
+        "PYTHONDONTWRITEBYTECODE": "1",  # the rendered projects are shared: test_rendering reads every file
         **extra,
     }
 
@@ -118,7 +119,7 @@ def test_switching_to_migrations_adopts_the_database_with_its_rows(
     assert added == [201, 201]
 
     new = tmp_path / "switched"  # the same package, now with migrations, on the same database
-    run(["cp", "-r", render(db_init_strategy="migrations"), new])
+    shutil.copytree(render(db_init_strategy="migrations"), new)
     run(["flask", "--app", "index", "db", "upgrade"], cwd=new, env=env)
     assert query(postgres_url, "SELECT version_num FROM alembic_version") == [("0001",)]
     assert query(postgres_url, "SELECT id, name FROM items ORDER BY id") == [(1, "Milk"), (2, "Eggs")]
@@ -210,15 +211,19 @@ def test_a_database_that_never_answers_is_a_503_within_the_connect_timeout(
         import json, time
         from index import app
         client = app.test_client()
-        started = time.perf_counter()
-        response = client.get("/api/items")
-        print(json.dumps({"status": response.status_code, "seconds": time.perf_counter() - started,
-                          "health": client.get("/api/health").status_code}))
+
+        def items():
+            started = time.perf_counter()
+            return client.get("/api/items").status_code, time.perf_counter() - started
+
+        first, again = items(), items()  # the first one also loads SQLAlchemy and the driver
+        print(json.dumps({"first": first, "again": again, "health": client.get("/api/health").status_code}))
     """)  # fmt: skip
-    assert answer["status"] == 503 and answer["health"] == 200
-    # db.py's CONNECT_TIMEOUT_SECONDS is 5: the wait ends there, not at the platform's function timeout.
-    assert 4 < answer["seconds"] < 10, answer
-    print(f"{strategy}: unanswering server → 503 in {answer['seconds']:.2f} s")
+    assert answer["first"][0] == answer["again"][0] == 503 and answer["health"] == 200
+    # db.py's CONNECT_TIMEOUT_SECONDS is 5: the wait ends there, not at the platform's function timeout,
+    # and the failure is not cached: the next request waits for a fresh attempt.
+    assert 4 < answer["again"][1] < 8, answer
+    assert answer["first"][1] < 15, answer
 
 
 def test_the_engine_uses_the_serverless_connection_settings(render, venv_for, postgres_url):
