@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+import pgserver
 from support import STRATEGIES, project_requirements, project_venv
 
 
@@ -48,3 +49,26 @@ def venv_for(render):
         return project_venv(python_version, sorted(requirements))
 
     return venv_for
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
+    try:
+        server = pgserver.start_server()
+    except pgserver.PostgresUnavailable as error:
+        server, reason = None, f"no PostgreSQL server: {error}"
+    if server is None:  # outside the except block: the report shows the reason, not a traceback
+        if pgserver.postgres_required():
+            pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
+        pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def postgres_url(postgres_server):
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
