@@ -25,11 +25,15 @@ COMMON_FILES = {
     "acme_notes/db.py",
     "acme_notes/models.py",
     "doctor/__init__.py",
+    "doctor/__main__.py",
+    "doctor/findings.py",
     "doctor/import_guard.py",
+    "doctor/static.py",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_config.py",
+    "tests/test_doctor.py",
     "tests/test_import_purity.py",
 }
 STRATEGY_FILES = {
