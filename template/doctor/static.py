@@ -24,6 +24,10 @@ from .findings import Finding
 NOT_IMPORTED_AT_COLD_START = {"tests", "doctor", "migrations"}
 TOOLING_DIRECTORIES = {"__pycache__", "node_modules", "site-packages"}
 ENTRYPOINT = "index"
+# Vercel's builder serves the first of these files that defines one of these names at top level.
+ENTRY_DIRECTORIES = ("", "src", "app", "api")
+ENTRY_FILES = ("app.py", "index.py", "server.py", "main.py", "wsgi.py", "asgi.py")
+ENTRY_NAMES = {"app", "application", "handler"}
 
 DATABASE_CALLS = {
     "sqlite3.connect",
@@ -293,7 +297,7 @@ def check_layout(root):
         if path.is_dir() and not is_skipped_directory(path) and any(path.glob("*.py"))
     }
     dependencies = dependency_import_names(root)
-    findings = []
+    findings = entrypoint_findings(root)
     for name, module in sorted(modules.items()):
         if name in packages:
             findings.append(
@@ -324,6 +328,52 @@ def check_layout(root):
     return findings
 
 
+def entrypoint_findings(root):
+    """Another file that Vercel would serve instead of index.py."""
+    if not (root / f"{ENTRYPOINT}.py").is_file() or vercel_settings(root).get("entrypoint"):
+        return []
+    for directory in ENTRY_DIRECTORIES:
+        for name in ENTRY_FILES:
+            path = root / directory / name
+            line = entry_definition_line(path) if path.is_file() else None
+            if line is None:
+                continue
+            if path == root / f"{ENTRYPOINT}.py":
+                return []
+            where = path.relative_to(root).as_posix()
+            return [
+                Finding(
+                    f"{where}:{line}",
+                    f"Vercel serves {where} instead of {ENTRYPOINT}.py",
+                    f"its builder takes the first of {', '.join(ENTRY_FILES)} (in the root, then src/, app/, "
+                    f"api/) that defines app, so {ENTRYPOINT}.py and everything tested through it never runs",
+                    f"move that code into the package and leave `app` to {ENTRYPOINT}.py, or rename {where}",
+                )
+            ]
+    return []
+
+
+def entry_definition_line(path):
+    """The line where ``path`` defines a name Vercel's builder looks for, or None."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+    except (SyntaxError, UnicodeDecodeError):
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {target.id for target in targets if isinstance(target, ast.Name)}
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names = {node.name}
+        elif isinstance(node, ast.ImportFrom):
+            names = {alias.asname or alias.name for alias in node.names}
+        else:
+            continue
+        if names & ENTRY_NAMES:
+            return node.lineno
+    return None
+
+
 def module_location(path):
     if path.is_file():
         return f"{path.name}:1"
@@ -346,12 +396,21 @@ def normalize(distribution):
     return re.sub(r"[-_.]+", "-", distribution).lower()
 
 
-def dependency_import_names(root):
-    """Import name -> distribution for the runtime dependencies and everything they require."""
+def read_pyproject(root):
     try:
-        pyproject = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+        return tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError):
         return {}
+
+
+def vercel_settings(root):
+    """``[tool.vercel]``: an ``entrypoint`` there overrides Vercel's search for one."""
+    return read_pyproject(root).get("tool", {}).get("vercel", {})
+
+
+def dependency_import_names(root):
+    """Import name -> distribution for the runtime dependencies and everything they require."""
+    pyproject = read_pyproject(root)
     provided = {}  # distribution -> its top-level import names, for what is installed
     for module, distributions in metadata.packages_distributions().items():
         for distribution in distributions:

@@ -206,6 +206,21 @@ def test_app_py_next_to_an_app_package_is_the_seeds_import_error(tmp_path):
     ]
 
 
+def test_an_app_py_that_vercel_would_serve_instead_of_index_py_is_reported(tmp_path):
+    index = "from acme import create_app\n\napp = create_app()\n"
+    later_candidates = {"server.py": "app = None\n", "api/main.py": "app = None\n"}
+    write_project(tmp_path, {"index.py": index, "acme/__init__.py": "", **later_candidates})
+    assert static_report(tmp_path) == []  # index.py comes before them in Vercel's search
+    write_project(tmp_path, {"app.py": "from flask import Flask\n\napp = Flask(__name__)\n"})
+    report = static_report(tmp_path)
+    assert len(report) == 1
+    assert report[0].startswith(
+        "app.py:3: Vercel serves app.py instead of index.py: its builder takes the first"
+    )
+    write_project(tmp_path, {"pyproject.toml": '[tool.vercel]\nentrypoint = "index:app"\n'})
+    assert static_report(tmp_path) == []  # the entrypoint is chosen explicitly
+
+
 def test_a_package_named_like_the_entrypoint_is_reported(tmp_path):
     write_project(tmp_path, {"index.py": "app = None\n", "index/__init__.py": ""})
     report = static_report(tmp_path)
