@@ -44,8 +44,8 @@ def test_the_shipped_bundle_holds_bytecode_and_nothing_only_development_needs(bu
     assert "Compiling Python bytecode..." in log
     files = bundle_files(func_dir, copy)
     assert any(path.endswith(".pyc") for path in files), "bytecode is on, yet the bundle holds no .pyc"
-    unneeded = [p for p in files if p.split("/")[0] in ("tests", "doctor", "README.md", ".copier-answers.yml")]
-    assert not unneeded
+    development_only = ("tests/", "doctor/", "README.md", ".copier-answers.yml", "_vendor/pip/")
+    assert not [path for path in files if path.startswith(development_only)]
 
 
 def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, record_property):

@@ -28,9 +28,8 @@ def vercel_cli():
     ready = CLI_DIR / f".ready-{VERCEL_CLI_VERSION}"
     with locked(CLI_DIR):
         if not ready.exists():
-            command = [npm, "install", "--exact", "--prefix", CLI_DIR, "--prefer-offline", "--no-audit",
-                       "--no-fund", f"vercel@{VERCEL_CLI_VERSION}"]  # fmt: skip
-            result = run(command, check=False)
+            options = ["--exact", "--prefix", CLI_DIR, "--prefer-offline", "--no-audit", "--no-fund"]
+            result = run([npm, "install", *options, f"vercel@{VERCEL_CLI_VERSION}"], check=False)
             if result.returncode != 0:
                 raise ToolsUnavailable(f"npm could not install vercel@{VERCEL_CLI_VERSION}:\n{result.stderr}")
             ready.touch()
@@ -38,7 +37,7 @@ def vercel_cli():
 
 
 def build_environment(bytecode):
-    """PATH with the CLI, uv and a real Python 3.12 only; a HOME whose CLI auth file stops telemetry retries."""
+    """PATH with the CLI, uv and a real Python 3.12 only; a HOME whose CLI auth file stops retries."""
     python = find_python("3.12")
     if python is None or not Path(UV).is_file():
         raise ToolsUnavailable("`vercel build` needs uv and a Python 3.12 interpreter")
@@ -51,10 +50,11 @@ def build_environment(bytecode):
         auth = home / ".local/share/com.vercel.cli/auth.json"
         auth.parent.mkdir(parents=True, exist_ok=True)
         auth.write_text('{"userId": "offline"}')  # no token: the CLI stays offline but skips ~6 s of retries
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("VERCEL", "PYTHON", "VIRTUAL"))}
+    left_out = ("VERCEL", "PYTHON", "VIRTUAL_ENV")  # the caller's venv and settings must not leak in
+    env = {key: value for key, value in os.environ.items() if not key.startswith(left_out)}
     path = [vercel_cli().parent, tools, Path(python).parent, "/usr/local/bin", "/usr/bin", "/bin"]
-    env.update(HOME=str(home), PATH=os.pathsep.join(map(str, path)), VERCEL_TELEMETRY_DISABLED="1",
-               NO_UPDATE_NOTIFIER="1")  # fmt: skip
+    env.update(HOME=str(home), PATH=os.pathsep.join(map(str, path)))
+    env.update(VERCEL_TELEMETRY_DISABLED="1", NO_UPDATE_NOTIFIER="1")
     if bytecode:
         env["VERCEL_PYTHON_COMPILEALL"] = "1"
     return env
@@ -114,5 +114,6 @@ def bundle_files(func_dir, project_root):
     """Every file the function ships, as {path in /var/task: size in bytes}."""
     config = json.loads((func_dir / ".vc-config.json").read_text())
     files = {p.relative_to(func_dir).as_posix(): p.stat().st_size for p in func_dir.rglob("*") if p.is_file()}
-    files.update({path: (project_root / source).stat().st_size for path, source in config["filePathMap"].items()})
+    for path, source in config["filePathMap"].items():
+        files[path] = (project_root / source).stat().st_size
     return files

@@ -46,10 +46,13 @@ import vercel_runtime.vc_init
 """
 
 # A built function brings its own trampoline; import it from the task root like the platform does.
-BUILT_LAUNCHER = "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module(sys.argv[2])"
+BUILT_LAUNCHER = (
+    "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module(sys.argv[2])"
+)
 
-# Makes $1 read-only in a private mount namespace, then runs the rest of the arguments inside it.
-READ_ONLY_WRAPPER = 'set -e; mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; cd "$1"; shift; exec "$@"'
+# Prefix for a command: makes the directory given next read-only in a private mount namespace, cd's into it.
+REMOUNT_READ_ONLY = 'set -e; mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; cd "$1"; shift; exec "$@"'
+READ_ONLY = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REMOUNT_READ_ONLY, "read-only"]
 
 
 class FunctionFailed(AssertionError):
@@ -120,7 +123,9 @@ class RunningFunction:
         return self.request("POST", path, **kwargs)
 
     def failure(self, what):
-        return FunctionFailed(f"{what} (exit code {self.process.poll()})\n--- function stderr ---\n{self.stderr()}")
+        return FunctionFailed(
+            f"{what} (exit code {self.process.poll()})\n--- function stderr ---\n{self.stderr()}"
+        )
 
     def wait_until_started(self, timeout):
         started = self.messages.wait_for(
@@ -144,6 +149,7 @@ class Messages:
     """Listens on the IPC socket and keeps every JSON message the runtime sends."""
 
     def __init__(self, path):
+        self.path = path
         self.items = []
         self.changed = threading.Condition()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -185,8 +191,9 @@ def read_only_unavailable():
     if os.geteuid() != 0 or not shutil.which("unshare"):
         return "a read-only project tree needs root and util-linux `unshare` (a private mount namespace)"
     with tempfile.TemporaryDirectory() as probe:
-        command = ["unshare", "-m", "--propagation", "private", "sh", "-c", READ_ONLY_WRAPPER, "ro", probe]
-        result = subprocess.run([*command, "sh", "-c", ": > written"], capture_output=True, text=True)
+        result = subprocess.run(
+            [*READ_ONLY, probe, "sh", "-c", ": > written"], capture_output=True, text=True
+        )
         if "Read-only file system" in result.stderr and not Path(probe, "written").exists():
             return None
         return f"cannot mount the project tree read-only here: {result.stderr.strip() or 'writes still work'}"
@@ -197,11 +204,11 @@ def launch(argv, task_dir, env, read_only):
     if read_only:
         if reason := read_only_unavailable():
             raise ReadOnlyUnavailable(reason)
-        argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", READ_ONLY_WRAPPER, "ro", task_dir, *argv]
+        argv = [*READ_ONLY, task_dir, *argv]
     with tempfile.TemporaryDirectory(prefix="vercel-platform-") as scratch:
         output_dir = Path(scratch)
         messages = Messages(str(output_dir / "ipc.sock"))
-        env = {"PATH": os.environ.get("PATH", os.defpath), **env, "VERCEL_IPC_PATH": str(output_dir / "ipc.sock")}
+        env = {"PATH": os.environ.get("PATH", os.defpath), **env, "VERCEL_IPC_PATH": messages.path}
         with open(output_dir / "stderr", "wb") as stderr:
             process = subprocess.Popen(
                 argv, cwd=task_dir, env=env, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr
@@ -254,7 +261,9 @@ def start_built_function(func_dir, *, project_root, python, env=None, read_only=
     config = function_config(func_dir)
     with tempfile.TemporaryDirectory(prefix="vercel-task-") as task_dir:
         assemble_bundle(func_dir, project_root, task_dir)
-        function_env = {key: value.replace("/var/task", task_dir) for key, value in config["environment"].items()}
+        function_env = {
+            key: value.replace("/var/task", task_dir) for key, value in config["environment"].items()
+        }
         handler_module = config["handler"].rsplit(".", 1)[0]
         argv = [str(python), "-S", "-s", "-c", BUILT_LAUNCHER, task_dir, handler_module]
         with launch(argv, task_dir, {**function_env, **(env or {})}, read_only) as function:
