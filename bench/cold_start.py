@@ -33,13 +33,18 @@ HELLO_WORLD = {  # Vercel's Flask starter: one route, flask as the only dependen
 }
 
 
-def measure_init_durations(start, runs, path="/"):
-    """Init durations (ms) of ``runs`` cold starts; ``start()`` returns a context manager for one start."""
-    durations = []
+def measure_init_durations(starts, runs):
+    """Init durations (ms) of ``runs`` cold starts per entry of ``starts`` ({label: (start, path)}).
+
+    ``start()`` returns a context manager for one started function; ``path`` must answer 200.
+    The entries take turns, so a busy machine slows them all alike and their ratios stay fair.
+    """
+    durations = {label: [] for label in starts}
     for _ in range(runs):
-        with start() as function:
-            assert function.get(path).status == 200, f"GET {path} failed"
-            durations.append(function.init_duration_ms)
+        for label, (start, path) in starts.items():
+            with start() as function:
+                assert function.get(path).status == 200, f"{label}: GET {path} failed"
+                durations[label].append(function.init_duration_ms)
     return durations
 
 
@@ -76,38 +81,34 @@ def main():
     venv_python = project_venv("3.12", requirements) / "bin" / "python"
     print(f"## From source, Vercel's runtime from the dev venv, read-only ({runs} cold starts each)\n")
     print("| app | best ms | median ms |\n|---|---:|---:|")
-    for name, root in {"Flask hello-world": hello, **projects}.items():
-        path = "/" if root == hello else "/api/health"
-        start = functools.partial(platform.start_project, root, python=venv_python)
-        durations = measure_init_durations(start, runs, path)
+    starts = {
+        "Flask hello-world": (functools.partial(platform.start_project, hello, python=venv_python), "/")
+    }
+    for name, root in projects.items():
+        starts[name] = (functools.partial(platform.start_project, root, python=venv_python), "/api/health")
+    for name, durations in measure_init_durations(starts, runs).items():
         print("| {} | {} | {:.0f} |".format(name, *summary(durations)))
 
     rows = [("Vercel hello-world Flask, default build", hello, False)]
     rows += [(f"{s}, no bytecode", projects[s], False) for s in STRATEGIES]
     rows += [(f"{s}, as shipped (bytecode)", projects[s], None) for s in STRATEGIES]
+    starts, bundles = {}, {}
+    for index, (label, root, bytecode) in enumerate(rows):
+        built, func_dir, seconds, _ = vercel_build(root, work / "build" / str(index), bytecode=bytecode)
+        start = functools.partial(platform.start_built_function, func_dir, project_root=built, python=py312)
+        starts[label] = (start, "/" if root == hello else "/api/health")
+        bundles[label] = (bundle_files(func_dir, built), seconds)
     print(f"\n## `vercel build` output, bare Python 3.12, read-only ({runs} cold starts each)\n")
     print("| bundle | best ms | median ms | × hello median | files | unpacked MB | build s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     baseline = None
-    for index, (label, root, bytecode) in enumerate(rows):
-        built, func_dir, seconds, _ = vercel_build(root, work / "build" / str(index), bytecode=bytecode)
-        path = "/" if root == hello else "/api/health"
-        start = functools.partial(platform.start_built_function, func_dir, project_root=built, python=py312)
-        durations = measure_init_durations(start, runs, path)
+    for label, durations in measure_init_durations(starts, runs).items():
         best, median = summary(durations)
         baseline = baseline or median
-        files = bundle_files(func_dir, built)
+        files, seconds = bundles[label]
         size_mb = sum(files.values()) / 1e6
-        cells = [
-            label,
-            best,
-            f"{median:.0f}",
-            f"{median / baseline:.2f}",
-            len(files),
-            f"{size_mb:.1f}",
-            f"{seconds:.1f}",
-        ]
-        print("| " + " | ".join(map(str, cells)) + " |")
+        cells = [label, best, f"{median:.0f}", f"{median / baseline:.2f}", len(files), f"{size_mb:.1f}"]
+        print("| " + " | ".join(map(str, [*cells, f"{seconds:.1f}"])) + " |")
 
 
 if __name__ == "__main__":
