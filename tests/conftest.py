@@ -72,3 +72,19 @@ def postgres_url(postgres_server):
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url)
+
+
+REPORTED_FIGURES = ("init_duration_ms", "vercel_build_seconds", "generated_cold_starts")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the cold-start and build figures tests recorded (also under pytest-xdist)."""
+    lines = [
+        f"{report.nodeid}  {name}: {value}"
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name in REPORTED_FIGURES
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "cold starts (Vercel runtime init duration) and vercel build times")
+        terminalreporter.write_line("\n".join(sorted(lines)))

@@ -1,5 +1,6 @@
 """Helpers shared by the template's tests: rendering, interpreters and project venvs."""
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -42,15 +43,22 @@ def project_venv(python_version, requirements):
     key = hashlib.sha256("\n".join([python_version, *sorted(requirements)]).encode()).hexdigest()[:12]
     venv = CACHE_DIR / "venvs" / f"py{python_version}-{key}"
     ready = venv / ".ready"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(venv):
         if not ready.exists():
             shutil.rmtree(venv, ignore_errors=True)
             run([UV, "venv", "--quiet", "--python", python, str(venv)])
             run([UV, "pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *requirements])
             ready.touch()
     return venv
+
+
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock named after ``path`` (pytest-xdist workers share the cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f"{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def run(command, *, check=True, **kwargs):
@@ -133,4 +141,5 @@ def project_env(venv, **extra):
 def run_project_tests(project, venv, *arguments, check=True):
     """The generated project's own pytest, run with the shared venv."""
     command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
-    return run(command, cwd=project, env=project_env(venv), check=check)
+    # CI=1: the project's read-only cold starts must run here, never skip.
+    return run(command, cwd=project, env=project_env(venv, CI="1"), check=check)

@@ -1,6 +1,7 @@
 """Every strategy's project passes its own tests and runs locally with no setup."""
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -13,11 +14,14 @@ from support import PYTHON_VERSIONS, STRATEGIES, project_env, run, run_project_t
 
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version):
+def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version, record_property):
     project = render(db_init_strategy=strategy, python_version=python_version)
     venv = venv_for(python_version)
     result = run_project_tests(project, venv)
     assert " passed" in result.stdout and "skipped" not in result.stdout
+    cold_starts = re.findall(r"^ *(\d+) ms  tests/test_cold_start\.py::(\w+)", result.stdout, re.MULTILINE)
+    assert len(cold_starts) == 3, result.stdout
+    record_property("generated_cold_starts", ", ".join(f"{test} {ms} ms" for ms, test in cold_starts))
 
 
 SETUP_STEP = {
