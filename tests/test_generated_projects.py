@@ -1,7 +1,6 @@
 """Every strategy's project passes its own tests and runs locally with no setup."""
 
 import json
-import os
 import socket
 import subprocess
 import time
@@ -9,23 +8,21 @@ import urllib.request
 
 import pytest
 
-from support import PYTHON_VERSIONS, STRATEGIES, run
+from support import DATABASES, PYTHON_VERSIONS, STRATEGIES, project_env, run
 
 
-def project_env(venv, **extra):
-    return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}
-
-
+@pytest.mark.slow
+@pytest.mark.parametrize("database", DATABASES)
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version):
+def test_the_generated_test_suite_passes(request, render, venv_for, strategy, python_version, database):
     project = render(db_init_strategy=strategy, python_version=python_version)
     venv = venv_for(python_version)
-    result = run(
-        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env=project_env(venv),
-    )
+    env = project_env(venv)
+    if database == "postgres":
+        env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
+    command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    result = run(command, cwd=project, env=env)
     assert " passed" in result.stdout and "skipped" not in result.stdout
 
 
@@ -53,6 +50,7 @@ def http(method, url, body=None, headers=None):
         return error.code, json.loads(error.read())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_flask_run_serves_the_api_on_local_sqlite(render, venv_for, tmp_path, strategy):
     project = render(db_init_strategy=strategy, project_name=f"Local {strategy}")
