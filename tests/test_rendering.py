@@ -11,6 +11,7 @@ import pytest
 from support import STRATEGIES, run
 
 COMMON_FILES = {
+    ".github/workflows/ci.yml",
     ".copier-answers.yml",
     ".env.example",
     ".gitignore",
