@@ -201,23 +201,29 @@ def prepare_database(candidate, venv, url):
     run(["python", "-c", SEED_ITEMS, env["DATABASE_URL"]], cwd=candidate.directory, env=env)
 
 
-def time_processes(runs, candidates, venv, command, url_for=None):
-    """Median wall time (ms) of a whole process per candidate, runs interleaved round-robin."""
-    samples = {c.name: [] for c in candidates}
-    envs = {c.name: candidate_env(venv, url_for(c) if url_for else default_url(c)) for c in candidates}
-    for c in candidates:  # one untimed run each: writes the .pyc files every later run reads
-        run(command, cwd=c.directory, env=envs[c.name])
-    for round_number in range(runs):
-        for c in rotated(candidates, round_number):
-            start = time.perf_counter()
-            run(command, cwd=c.directory, env=envs[c.name])
-            samples[c.name].append((time.perf_counter() - start) * 1000)
-    return {name: statistics.median(values) for name, values in samples.items()}
-
-
 def default_url(candidate):
     """Import alone needs no database; the classic app still insists on DATABASE_URL being set."""
     return f"sqlite:///{candidate.directory / 'never-opened.sqlite3'}" if candidate.name == CLASSIC else None
+
+
+def time_processes(runs, candidates, venv, command, url_for=default_url):
+    """Median wall time (ms) of ``command`` in each candidate's directory, against its database."""
+    jobs = {c.name: (command, c.directory, candidate_env(venv, url_for(c))) for c in candidates}
+    return median_process_ms(runs, jobs)
+
+
+def median_process_ms(runs, jobs):
+    """Median wall time (ms) of each job, a whole process, with the runs interleaved round-robin."""
+    for command, cwd, env in jobs.values():  # one untimed run each: writes the .pyc files later runs read
+        run(command, cwd=cwd, env=env)
+    samples = {name: [] for name in jobs}
+    for round_number in range(runs):
+        for name in rotated(list(jobs), round_number):
+            command, cwd, env = jobs[name]
+            start = time.perf_counter()
+            run(command, cwd=cwd, env=env)
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def rotated(items, offset):
@@ -234,17 +240,9 @@ def time_drivers(runs, venv):
         "SQLAlchemy + psycopg (3)": "import sqlalchemy; sqlalchemy.create_engine('postgresql+psycopg://u@h/d')",
         "SQLAlchemy + psycopg2": "import sqlalchemy; sqlalchemy.create_engine('postgresql+psycopg2://u@h/d')",
     }
-    fake = [Candidate(name, BENCH_DIR) for name in programs]
-    samples = {c.name: [] for c in fake}
     env = candidate_env(venv, None)
-    for c in fake:
-        run(["python", "-c", programs[c.name]], env=env)
-    for round_number in range(runs):
-        for c in rotated(fake, round_number):
-            start = time.perf_counter()
-            run(["python", "-c", programs[c.name]], env=env)
-            samples[c.name].append((time.perf_counter() - start) * 1000)
-    medians = {name: statistics.median(values) for name, values in samples.items()}
+    jobs = {name: (["python", "-c", code], BENCH_DIR, env) for name, code in programs.items()}
+    medians = median_process_ms(runs, jobs)
     baseline = medians.pop("interpreter")
     return {name: value - baseline for name, value in medians.items()}
 
@@ -255,7 +253,7 @@ def requests_per_second(options, candidates, venv, url_for):
     servers = {}
     try:
         for c in candidates:
-            servers[c.name] = start_server(c, venv, url_for(c) if c.name != BARE else None)
+            servers[c.name] = start_server(c, venv, url_for(c))  # bare Flask ignores it
         targets = [(c.name, path) for c in candidates for path in paths[c.name]]
         for name, path in targets:  # warm: first request builds the engine and the pool
             fetch(servers[name][1], path)
@@ -279,7 +277,7 @@ def start_server(candidate, venv, database_url):
     process = subprocess.Popen(
         ["python", str(BENCH_DIR / "serve.py"), str(candidate.directory), str(port)],
         cwd=candidate.directory,
-        env=candidate_env(venv, database_url) if database_url else candidate_env(venv, None),
+        env=candidate_env(venv, database_url),
         stdout=subprocess.PIPE,
         text=True,
     )
