@@ -338,7 +338,7 @@ def results_markdown(sections, options, elapsed):
     lines = [
         f"Measured {datetime.date.today().isoformat()} on {platform.machine()} with {cores} cores,"
         f" Python {options.python} ({platform.system()}); medians of {options.runs} interleaved runs;"
-        f" whole run {elapsed:.0f} s; load average at the end {os.getloadavg()[0]:.1f} (other work skews it).",
+        f" whole run {elapsed:.0f} s; load average at the end {os.getloadavg()[0]:.1f}.",
         "",
         "**Cold start: `import index`, whole process** (goal: every strategy <= 1.05x bare Flask)",
         "",
