@@ -72,6 +72,17 @@ def render(copie_session):
     return render
 
 
+@pytest.fixture(params=STRATEGIES)
+def strategy(request):
+    return request.param
+
+
+@pytest.fixture
+def project(render, strategy):
+    """The project rendered for ``strategy`` with default answers (shared: copy it before changing it)."""
+    return render(db_init_strategy=strategy)
+
+
 @pytest.fixture(scope="session")
 def venv_for(render):
     """A shared venv per Python version holding every strategy's dependencies."""

@@ -8,7 +8,7 @@ import tomllib
 import pytest
 import yaml
 
-from support import STRATEGIES, project_env, run
+from support import project_env, run
 
 WORKFLOW = ".github/workflows/ci.yml"
 SERVICE_HOST = "@localhost:5432/"
@@ -53,16 +53,6 @@ def why_it_cannot_run(project, argv):
             return None if migrations else "`flask db` needs Flask-Migrate and migrations/"
         return f"unknown flask command {args[2:]}"
     return f"this test does not know {tool!r}: teach why_it_cannot_run about it"
-
-
-@pytest.fixture(params=STRATEGIES)
-def strategy(request):
-    return request.param
-
-
-@pytest.fixture
-def project(render, strategy):
-    return render(db_init_strategy=strategy)
 
 
 def test_the_workflow_runs_on_push_and_pull_requests_with_a_postgres_service(project):

@@ -62,16 +62,6 @@ def project_files(project):
     }
 
 
-@pytest.fixture(params=STRATEGIES)
-def strategy(request):
-    return request.param
-
-
-@pytest.fixture
-def project(render, strategy):
-    return render(db_init_strategy=strategy)
-
-
 def test_each_strategy_renders_its_own_files_and_nothing_of_the_others(project, strategy):
     assert project_files(project) == COMMON_FILES | STRATEGY_FILES[strategy]
 
