@@ -1,12 +1,11 @@
-import hashlib
 import os
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from support import MATRIX, STRATEGIES, matrix_selection, project_requirements, project_venv, run
+import pgserver
+from support import MATRIX, STRATEGIES, matrix_selection, project_requirements, project_venv
 
-RUN_SQL_AUTOCOMMIT = "import psycopg, sys\npsycopg.connect(sys.argv[1], autocommit=True).execute(sys.argv[2])"
+POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
 
 
@@ -31,7 +30,9 @@ def pytest_collection_modifyitems(config, items):
         raise pytest.UsageError(str(error)) from None
     kept, deselected = [], []
     for item in items:
-        params = item.callspec.params if hasattr(item, "callspec") else {}
+        params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
+        # The database axis: a test that asks for a PostgreSQL server is on it; every other test is not.
+        params["database"] = "postgres" if POSTGRES_FIXTURES & set(item.fixturenames) else "sqlite"
         outside = any(
             params.get(axis) in MATRIX[axis][0] and params[axis] not in selection[axis] for axis in MATRIX
         )
@@ -97,19 +98,40 @@ def venv_for(render):
     return venv_for
 
 
+@pytest.fixture(scope="session")
+def postgres_server():
+    """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
+    try:
+        server = pgserver.start_server()
+    except pgserver.PostgresUnavailable as error:
+        server, reason = None, f"no PostgreSQL server: {error}"
+    if server is None:  # outside the except block: the report shows the reason, not a traceback
+        if pgserver.postgres_required():
+            pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
+        pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+    yield server
+    server.close()
+
+
 @pytest.fixture
-def postgres_url(request, venv_for):
-    """An empty PostgreSQL database for one test, on the server TEST_POSTGRES_URL points at."""
-    server = os.environ.get("TEST_POSTGRES_URL")
-    if not server:
-        pytest.skip("no PostgreSQL server: set TEST_POSTGRES_URL to one (CI's service container does)")
-    name = "test_" + hashlib.sha256(request.node.nodeid.encode()).hexdigest()[:12]
-    python = venv_for("3.12") / "bin" / "python"  # the projects' venv has psycopg; the tools venv has not
+def postgres_url(postgres_server):
+    """A fresh, empty PostgreSQL database, dropped after the test."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url)
 
-    def admin(sql):
-        run([python, "-c", RUN_SQL_AUTOCOMMIT, server, sql])
 
-    admin(f"DROP DATABASE IF EXISTS {name}")
-    admin(f"CREATE DATABASE {name}")
-    yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+REPORTED_FIGURES = ("init_duration_ms", "vercel_build_seconds", "generated_cold_starts")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """List the cold-start and build figures tests recorded (also under pytest-xdist)."""
+    lines = [
+        f"{report.nodeid}  {name}: {value}"
+        for report in terminalreporter.stats.get("passed", [])
+        for name, value in report.user_properties
+        if name in REPORTED_FIGURES
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "cold starts (Vercel runtime init duration) and vercel build times")
+        terminalreporter.write_line("\n".join(sorted(lines)))

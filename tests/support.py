@@ -1,5 +1,6 @@
 """Helpers shared by the template's tests: rendering, interpreters and project venvs."""
 
+import contextlib
 import fcntl
 import hashlib
 import os
@@ -71,9 +72,7 @@ def project_venv(python_version, requirements):
     key = hashlib.sha256("\n".join([python_version, *sorted(requirements)]).encode()).hexdigest()[:12]
     venv = CACHE_DIR / "venvs" / f"py{python_version}-{key}"
     ready = venv / ".ready"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with locked(venv):
         if not ready.exists():
             shutil.rmtree(venv, ignore_errors=True)
             run([UV, "venv", "--quiet", "--python", python, str(venv)])
@@ -82,9 +81,13 @@ def project_venv(python_version, requirements):
     return venv
 
 
-def project_env(venv, **extra):
-    """A minimal environment that runs a project's commands from ``venv``."""
-    return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}
+@contextlib.contextmanager
+def locked(path):
+    """Hold an exclusive lock named after ``path`` (pytest-xdist workers share the cache)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f"{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 def run(command, *, check=True, **kwargs):
@@ -96,3 +99,76 @@ def run(command, *, check=True, **kwargs):
             f"{' '.join(map(str, command))} exited {result.returncode}\n{result.stdout}\n{result.stderr}"
         )
     return result
+
+
+COPIER = Path(sys.executable).with_name("copier")
+# Commits made by the tests, with an identity of their own whatever the machine's git config says.
+GIT_ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "tests@example.invalid",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "tests@example.invalid",
+}
+
+
+def git(directory, *arguments):
+    return run(["git", *arguments], cwd=directory, env=GIT_ENV).stdout
+
+
+def commit_all(directory, message):
+    git(directory, "add", "--all")
+    git(directory, "commit", "--quiet", "--no-verify", "--message", message)
+
+
+def copier(*arguments, cwd=None, check=True):
+    """The copier CLI as a user runs it: no --trust, nothing on stdin."""
+    return run([COPIER, *arguments], cwd=cwd, check=check, env=GIT_ENV, stdin=subprocess.DEVNULL)
+
+
+class TemplateCopy:
+    """This template in a throwaway git repository, so a test can make up versions of it."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+        listing = git(
+            REPO_ROOT,
+            "ls-files",
+            "-z",
+            "--cached",
+            "--others",
+            "--exclude-standard",
+            "--",
+            "copier.yml",
+            "template",
+            "hooks",
+        )
+        for name in filter(None, listing.split("\0")):
+            source = REPO_ROOT / name
+            if source.is_file():  # a tracked file deleted in the working tree is gone for the test too
+                (self.path / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source, self.path / name)
+        git(self.path, "init", "--quiet", "--initial-branch=main")
+
+    def replace(self, name, old, new):
+        """Edit ``name`` (relative to the repository root); ``old`` must occur in it exactly once."""
+        path = self.path / name
+        text = path.read_text()
+        assert text.count(old) == 1, f"{old!r} is not in {name} exactly once"
+        path.write_text(text.replace(old, new))
+
+    def release(self, version):
+        commit_all(self.path, f"Release {version}")
+        git(self.path, "tag", version)
+
+
+def project_env(venv, **extra):
+    """The environment a generated project's commands run in: its venv first, nothing of ours."""
+    return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}
+
+
+def run_project_tests(project, venv, *arguments, check=True):
+    """The generated project's own pytest, run with the shared venv."""
+    command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
+    # CI=1: the project's read-only cold starts must run here, never skip.
+    return run(command, cwd=project, env=project_env(venv, CI="1"), check=check)

@@ -1,6 +1,7 @@
 """Every strategy's project passes its own tests and runs locally with no setup."""
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -8,22 +9,20 @@ import urllib.request
 
 import pytest
 
-from support import DATABASES, PYTHON_VERSIONS, STRATEGIES, project_env, run
+from support import PYTHON_VERSIONS, STRATEGIES, project_env, run, run_project_tests
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("database", DATABASES)
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_the_generated_test_suite_passes(request, render, venv_for, strategy, python_version, database):
+def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version, record_property):
     project = render(db_init_strategy=strategy, python_version=python_version)
     venv = venv_for(python_version)
-    env = project_env(venv)
-    if database == "postgres":
-        env["TEST_DATABASE_URL"] = request.getfixturevalue("postgres_url")
-    command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-    result = run(command, cwd=project, env=env)
+    result = run_project_tests(project, venv)
     assert " passed" in result.stdout and "skipped" not in result.stdout
+    cold_starts = re.findall(r"^ *(\d+) ms  tests/test_cold_start\.py::(\w+)", result.stdout, re.MULTILINE)
+    assert len(cold_starts) == 3, result.stdout
+    record_property("generated_cold_starts", ", ".join(f"{test} {ms} ms" for ms, test in cold_starts))
 
 
 SETUP_STEP = {

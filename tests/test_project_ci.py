@@ -1,6 +1,5 @@
 """The generated project's CI workflow: it parses, every command it runs exists, and they pass here."""
 
-import os
 import shlex
 import shutil
 import tomllib
@@ -12,8 +11,6 @@ from support import project_env, run
 
 WORKFLOW = ".github/workflows/ci.yml"
 SERVICE_HOST = "@localhost:5432/"
-# Steps whose command lands on another branch first; the strict xfail below flags their arrival.
-PENDING = {("python", "-m", "doctor"): "the doctor command is being built on another branch"}
 
 
 def load_workflow(project):
@@ -64,18 +61,8 @@ def test_the_workflow_runs_on_push_and_pull_requests_with_a_postgres_service(pro
 
 
 def test_every_command_the_workflow_runs_exists_in_the_project(project):
-    problems = {
-        " ".join(argv): why_it_cannot_run(project, argv)
-        for argv, _ in workflow_commands(project)
-        if tuple(argv[2:]) not in PENDING
-    }
+    problems = {" ".join(argv): why_it_cannot_run(project, argv) for argv, _ in workflow_commands(project)}
     assert {command: why for command, why in problems.items() if why} == {}
-
-
-@pytest.mark.xfail(strict=True, reason="; ".join(PENDING.values()))
-def test_pending_workflow_commands_exist(project):
-    pending = [argv for argv, _ in workflow_commands(project) if tuple(argv[2:]) in PENDING]
-    assert pending and all(why_it_cannot_run(project, argv) is None for argv in pending)
 
 
 def test_only_migrations_projects_check_their_migrations_against_postgres(project, strategy):
@@ -87,21 +74,17 @@ def test_only_migrations_projects_check_their_migrations_against_postgres(projec
 
 
 @pytest.mark.slow
-def test_the_workflow_commands_pass_locally(request, render, venv_for, tmp_path, strategy):
-    """What CI runs, run here: the shared venv stands in for `uv sync`, and the CI service for
-    PostgreSQL is TEST_POSTGRES_URL's server when there is one, else a SQLite file."""
+def test_the_workflow_commands_pass_locally(render, venv_for, tmp_path, strategy):
+    """What CI runs, run here: the shared venv stands in for `uv sync`, a SQLite file for the service."""
     project = tmp_path / "project"
     shutil.copytree(render(db_init_strategy=strategy), project)
     venv = venv_for("3.12")
-    if os.environ.get("TEST_POSTGRES_URL"):
-        database_url = request.getfixturevalue("postgres_url")
-    else:
-        database_url = f"sqlite:///{tmp_path / 'ci.sqlite3'}"
+    database_url = f"sqlite:///{tmp_path / 'ci.sqlite3'}"
     ran = []
     for argv, step_env in workflow_commands(project):
-        if argv == ["uv", "sync"] or tuple(argv[2:]) in PENDING:
+        if argv == ["uv", "sync"]:
             continue
         env = {name: database_url if SERVICE_HOST in value else value for name, value in step_env.items()}
         run(argv[2:], cwd=project, env=project_env(venv, **env))
         ran.append(argv[2])
-    assert {"ruff", "pytest"} <= set(ran)
+    assert {"ruff", "pytest", "python"} <= set(ran)

@@ -6,14 +6,10 @@ Python API in-process (same validators, same clean-up), which is ten times faste
 
 import re
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-from support import REPO_ROOT, template_snapshot
-
-COPIER = Path(sys.executable).with_name("copier")
+from support import COPIER, REPO_ROOT, template_snapshot
 
 
 def copier_copy(destination, *data):

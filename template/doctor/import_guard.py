@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .findings import Finding
+
 # Imported on first use, never at cold start: together they cost several hundred ms.
 HEAVY_MODULES = (
     "sqlalchemy",
@@ -33,7 +35,8 @@ import importlib.machinery, json, os, sys, threading, traceback
 
 root, module_name, heavy, marker = sys.argv[1], sys.argv[2], sys.argv[3].split(","), sys.argv[4]
 guard_file = __file__ if "__file__" in globals() else "<guard>"
-findings = []
+side_effects = []
+heavy_import_sites = {}
 recording = True
 
 def user_line():
@@ -52,24 +55,31 @@ def is_write(mode, flags):
         return True
     return isinstance(flags, int) and bool(flags & WRITE_FLAGS)
 
+def record(kind, what):
+    side_effects.append({"kind": kind, "what": what, "where": user_line()})
+
 def hook(event, args):
     if not recording:
         return
-    what = None
     if event == "socket.connect":
-        what = f"socket connect to {args[1]!r}"
+        record("network", f"socket connect to {args[1]!r}")
     elif event == "socket.getaddrinfo":
-        what = f"DNS lookup of {args[0]!r}"
+        record("network", f"DNS lookup of {args[0]!r}")
     elif event == "open" and is_write(args[1], args[2]) and args[0] not in ("/dev/null", os.devnull):
-        what = f"opened {args[0]!r} for writing"
+        record("filesystem", f"opened {args[0]!r} for writing")
     elif event in ("os.mkdir", "os.rmdir", "os.remove", "os.rename", "os.truncate", "shutil.rmtree"):
-        what = f"{event} {args[0]!r}"
+        record("filesystem", f"{event} {args[0]!r}")
     elif event in ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn", "os.fork"):
-        what = f"started a process ({event} {args[0]!r})"
+        record("process", f"started a process ({event} {args[0]!r})")
     elif event == "sqlite3.connect":
-        what = f"connected to SQLite database {args[0]!r}"
-    if what:
-        findings.append({"event": event, "what": what, "where": user_line()})
+        record("database", f"connected to SQLite database {args[0]!r}")
+
+class HeavyImportWatch:
+    # Notes which line of the project first imported each heavy module; finds nothing itself.
+    def find_spec(self, name, path=None, target=None):
+        if recording and name in heavy and name not in heavy_import_sites:
+            heavy_import_sites[name] = user_line()
+        return None
 
 class DriverConnectGuard:
     # psycopg connects from C code, out of the audit hook's sight: wrap the driver's connect.
@@ -89,8 +99,7 @@ class DriverConnectGuard:
 
             def guarded_connect(*args, **kwargs):
                 if recording:
-                    what = f"{name}.connect() to a database"
-                    findings.append({"event": "db.connect", "what": what, "where": user_line()})
+                    record("database", f"{name}.connect() to a database")
                 return connect(*args, **kwargs)
 
             module.connect = guarded_connect
@@ -98,21 +107,30 @@ class DriverConnectGuard:
         spec.loader.exec_module = exec_module
         return spec
 
-sys.meta_path.insert(0, DriverConnectGuard())
+sys.meta_path[:0] = [HeavyImportWatch(), DriverConnectGuard()]
 sys.path.insert(0, root)
 threads_before = threading.active_count()
 sys.addaudithook(hook)
-report = {"error": None}
+report = {"module": module_name, "error": None, "error_where": f"{module_name}.py:1"}
 try:
     module = __import__(module_name)
-except BaseException:
+except BaseException as error:
     report["error"] = traceback.format_exc()
+    kind = type(error).__qualname__
+    if type(error).__module__ != "builtins":
+        kind = f"{type(error).__module__}.{kind}"
+    message = str(error).strip().splitlines()
+    report["error_summary"] = f"{kind}: {message[0]}" if message else kind
+    for frame in traceback.extract_tb(error.__traceback__):
+        if frame.filename.startswith(root + os.sep) and "site-packages" not in frame.filename:
+            report["error_where"] = f"{os.path.relpath(frame.filename, root)}:{frame.lineno}"
     module = None
 recording = False
 if threading.active_count() > threads_before:
-    findings.append({"event": "thread", "what": "started a thread", "where": "<import>"})
-report["findings"] = findings
+    side_effects.append({"kind": "thread", "what": "started a thread", "where": f"{module_name}.py:1"})
+report["side_effects"] = side_effects
 report["heavy_modules"] = sorted(m for m in heavy if m in sys.modules)
+report["heavy_import_sites"] = heavy_import_sites
 app = getattr(module, "app", None)
 report["app_type"] = f"{type(app).__module__}.{type(app).__qualname__}"
 print(marker + json.dumps(report))
@@ -121,20 +139,52 @@ print(marker + json.dumps(report))
 
 @dataclass
 class ImportReport:
-    findings: list = field(default_factory=list)
+    module: str = "index"
+    side_effects: list = field(default_factory=list)
     heavy_modules: list = field(default_factory=list)
+    heavy_import_sites: dict = field(default_factory=dict)
     app_type: str = ""
     error: str | None = None
+    error_where: str = "index.py:1"
+    error_summary: str = ""
+
+    def findings(self):
+        """Each problem as the doctor reports it: where, what, why it breaks on Vercel, the fix."""
+        during = f"while importing {self.module}"
+        found = [
+            Finding.of_kind(effect["kind"], effect["where"], f"{effect['what']} {during}")
+            for effect in self.side_effects
+        ]
+        for name in self.heavy_modules:
+            where = self.heavy_import_sites.get(name, f"{self.module}.py:1")
+            found.append(Finding.of_kind("heavy", where, f"imports {name} {during}"))
+        if self.error:
+            summary = self.error_summary or self.error.strip().splitlines()[-1]
+            found.append(
+                Finding(
+                    self.error_where,
+                    f"importing {self.module} raised {summary}",
+                    "Vercel answers every request with 500 FUNCTION_INVOCATION_FAILED",
+                    f'see the traceback of `python -c "import {self.module}"` and fix that line',
+                )
+            )
+        elif self.app_type != "flask.app.Flask":
+            found.append(
+                Finding(
+                    f"{self.module}.py:1",
+                    f"{self.module}.app is a {self.app_type}, not a Flask app",
+                    f"Vercel's runtime serves the variable `app` of {self.module}.py and fails without it",
+                    "end the file with `app = create_app()`",
+                )
+            )
+        return found
 
     @property
     def problems(self):
         """One line per problem, each saying where and what; empty when the import is pure."""
-        lines = [f"{f['where']}: {f['what']} while importing the entrypoint" for f in self.findings]
-        lines += [f"importing the entrypoint imported {name}" for name in self.heavy_modules]
+        lines = [str(finding) for finding in self.findings()]
         if self.error:
-            lines.append(f"importing the entrypoint raised:\n{self.error}")
-        elif self.app_type != "flask.app.Flask":
-            lines.append(f"index.app is a {self.app_type}, not a Flask app")
+            lines.append(self.error)  # the whole traceback, for a failing test
         return lines
 
 

@@ -37,7 +37,7 @@ def test_the_guard_names_each_side_effect_and_its_line(tmp_path):
     assert "index.py:5: opened 'boot.log' for writing" in problems
     assert "index.py:6: connected to SQLite database 'app.db'" in problems
     assert "index.py:8: started a process" in problems
-    assert "imported sqlite3" in problems
+    assert "index.py:1: imports sqlite3 while importing index" in problems
 
 
 def test_the_guard_sees_a_driver_connect_that_audit_hooks_miss(tmp_path):

@@ -1,0 +1,249 @@
+"""A PostgreSQL server for the tests: the one in TEST_DATABASE_URL, or a throwaway one.
+
+The throwaway server is a fresh cluster in a temporary directory, on 127.0.0.1 and a free
+port, tuned for speed (no fsync). PostgreSQL refuses to run as root, so as root it runs as
+the `postgres` user. The kernel kills it if the process that started it dies (setpriv's
+--pdeathsig), so no server outlives the tests, even after a SIGKILL.
+"""
+
+import atexit
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from urllib.parse import urlsplit
+
+import psycopg
+
+SERVER_USER = "postgres"  # the OS user the server runs as when we are root
+HOST = "127.0.0.1"
+SETTINGS = {
+    "listen_addresses": HOST,
+    "fsync": "off",
+    "full_page_writes": "off",
+    "synchronous_commit": "off",
+    "max_connections": "300",  # racing processes × workers, with room to spare
+    "log_min_messages": "warning",
+}
+STOP_SIGNALS = {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+
+
+class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server can be had; the message says why and what to do."""
+
+
+def postgres_required():
+    """REQUIRE_POSTGRES=1 (set by .ci/run): a missing server is a failure, not a skip."""
+    return os.environ.get("REQUIRE_POSTGRES", "") == "1"
+
+
+def start_server():
+    """The server TEST_DATABASE_URL names, or a new throwaway one."""
+    url = os.environ.get("TEST_DATABASE_URL", "").strip()
+    return ExternalPostgres(url) if url else LocalPostgres().start()
+
+
+def libpq_url(url):
+    """``postgresql+psycopg://...`` (SQLAlchemy's spelling) as libpq wants it."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql://{rest}" if scheme.startswith(("postgres", "postgresql")) else url
+
+
+def execute(url, sql):
+    with psycopg.connect(libpq_url(url), autocommit=True, connect_timeout=10) as connection:
+        connection.execute(sql)
+
+
+class Server:
+    """What both kinds of server offer: throwaway databases on it."""
+
+    url = ""
+    can_restart = False
+
+    def create_database(self):
+        """A new empty database; returns its URL."""
+        name = f"test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
+        execute(self.url, f'CREATE DATABASE "{name}"')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop_database(self, url):
+        """Drop the database at ``url``, closing whatever connections it still has."""
+        name = urlsplit(url).path.lstrip("/")
+        execute(self.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class ExternalPostgres(Server):
+    """A server the user runs; used as-is, never stopped."""
+
+    def __init__(self, url):
+        self.url = url
+        try:
+            execute(url, "SELECT 1")
+        except psycopg.Error as error:
+            safe = url.replace(urlsplit(url).password or "\0", "***")
+            raise PostgresUnavailable(f"TEST_DATABASE_URL={safe} is set, but: {error}") from None
+
+    def close(self):
+        pass
+
+
+class LocalPostgres(Server):
+    """A private cluster: ``stop()``/``start()`` keep data and port; ``close()`` deletes it."""
+
+    can_restart = True
+
+    def __init__(self):
+        self.port = None
+        self.directory = None
+        self.process = None
+        self.as_root = os.geteuid() == 0
+
+    @property
+    def url(self):
+        return f"postgresql://postgres@{HOST}:{self.port}/postgres"
+
+    def start(self):
+        if self.directory is None:
+            self._init_cluster()
+        if self.port is not None:
+            self._launch()
+            return self
+        for _ in range(5):  # another process may take the free port before the server binds it
+            self.port = free_port()
+            if self._launch():
+                return self
+        self.close()
+        raise PostgresUnavailable("no free port for PostgreSQL after 5 tries")
+
+    def stop(self, mode="fast"):
+        """Stop the server. "immediate" loses the last commits (synchronous_commit is off)."""
+        process, self.process = self.process, None
+        if process is not None and process.poll() is None:
+            process.send_signal(STOP_SIGNALS[mode])  # setpriv execs: the child is the postmaster
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def close(self):
+        self.stop("immediate")
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+        atexit.unregister(self.close)
+
+    def _as_server_user(self):
+        """setpriv: run as the server user, and die with this process (PR_SET_PDEATHSIG)."""
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            raise PostgresUnavailable("setpriv (util-linux) is needed to start PostgreSQL")
+        if not self.as_root:
+            return [setpriv, "--pdeathsig", "KILL", "--"]
+        user = pwd.getpwnam(SERVER_USER)
+        return [
+            setpriv,
+            "--reuid",
+            str(user.pw_uid),
+            "--regid",
+            str(user.pw_gid),
+            "--init-groups",
+            "--pdeathsig",
+            "KILL",
+            "--",
+        ]
+
+    def _init_cluster(self):
+        missing = [name for name in ("initdb", "postgres") if shutil.which(name) is None]
+        if missing:
+            raise PostgresUnavailable(
+                f"{' and '.join(missing)} not found on PATH: install the PostgreSQL server"
+                " (apt-get install postgresql) or set TEST_DATABASE_URL to an empty database you run"
+            )
+        if self.as_root:
+            try:
+                user = pwd.getpwnam(SERVER_USER)
+            except KeyError:
+                raise PostgresUnavailable(
+                    f"PostgreSQL refuses to run as root and there is no '{SERVER_USER}' user to run it"
+                    f" as: create one (useradd --system {SERVER_USER}) or set TEST_DATABASE_URL"
+                ) from None
+        # Short, under /tmp: the socket path must fit in ~107 bytes.
+        self.directory = tempfile.mkdtemp(prefix="pgtest-", dir="/tmp")
+        atexit.register(self.close)
+        os.mkdir(self._path("sock"))
+        if self.as_root:
+            for path in (self.directory, self._path("sock")):
+                os.chown(path, user.pw_uid, user.pw_gid)
+        command = [
+            *self._as_server_user(),
+            "initdb",
+            "-D",
+            self._path("data"),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ]
+        result = subprocess.run(command, env=self._env(), capture_output=True, text=True, timeout=180)
+        if result.returncode != 0:
+            self.close()
+            raise PostgresUnavailable(f"initdb failed ({result.returncode}): {result.stderr.strip()}")
+
+    def _launch(self):
+        """Start the server; False if the port was taken meanwhile."""
+        options = {**SETTINGS, "port": self.port, "unix_socket_directories": self._path("sock")}
+        command = [*self._as_server_user(), "postgres", "-D", self._path("data")]
+        for key, value in options.items():
+            command += ["-c", f"{key}={value}"]
+        with open(self._path("postgres.log"), "w") as log:
+            self.process = subprocess.Popen(
+                command,
+                env=self._env(),
+                cwd=self.directory,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 60
+        while not self._accepts_connections():
+            if self.process.poll() is not None:
+                self.process = None
+                with open(self._path("postgres.log")) as log_file:
+                    log = log_file.read()
+                if "could not bind" in log:
+                    return False
+                raise PostgresUnavailable(f"postgres exited while starting:\n{log[-2000:]}")
+            if time.monotonic() > deadline:
+                self.stop("immediate")
+                raise PostgresUnavailable("postgres did not accept connections within 60 s")
+            time.sleep(0.02)
+        return True
+
+    def _accepts_connections(self):
+        try:
+            psycopg.connect(self.url, connect_timeout=2).close()
+        except psycopg.OperationalError:
+            return False
+        return True
+
+    def _path(self, name):
+        return os.path.join(self.directory, name)
+
+    def _env(self):
+        # The user's PGHOST, PGPORT, PGDATA... must not steer our private server.
+        return {key: value for key, value in os.environ.items() if not key.startswith("PG")} | {"LC_ALL": "C"}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]

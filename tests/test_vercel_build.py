@@ -1,0 +1,61 @@
+"""A real `vercel build` of every strategy's project, and its output started as Vercel would start it."""
+
+import json
+
+import pytest
+
+from support import STRATEGIES, find_python
+from vercel_tools import REQUIRED, ToolsUnavailable, bundle_files, vercel_build, vercel_platform
+
+pytestmark = pytest.mark.slow
+
+
+def skip_or_fail(reason):
+    if REQUIRED:
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(str(reason))
+
+
+@pytest.fixture(scope="module", params=STRATEGIES)
+def built(request, render, tmp_path_factory):
+    """One build per strategy, shared by this module's tests."""
+    project = render(db_init_strategy=request.param)
+    try:
+        built = vercel_build(project, tmp_path_factory.mktemp("vercel-build") / "project")
+    except ToolsUnavailable as reason:
+        skip_or_fail(reason)
+    return project, *built
+
+
+def test_the_build_makes_one_python_function_and_publishes_no_source(built, record_property):
+    _, _, func_dir, seconds, _ = built
+    record_property("vercel_build_seconds", round(seconds, 1))
+    config = json.loads((func_dir / ".vc-config.json").read_text())
+    assert config["runtime"] == "python3.12"
+    assert config["handler"] == "vc__handler__python.vc_handler"
+    output = func_dir.parents[1]
+    static = output / "static"
+    assert not static.exists() or not [p for p in static.rglob("*") if p.suffix in (".py", ".toml", ".json")]
+    assert "index.py" in config["filePathMap"]
+
+
+def test_the_shipped_bundle_holds_bytecode_and_nothing_only_development_needs(built):
+    _, copy, func_dir, _, log = built
+    assert "Compiling Python bytecode..." in log
+    files = bundle_files(func_dir, copy)
+    assert any(path.endswith(".pyc") for path in files), "bytecode is on, yet the bundle holds no .pyc"
+    development_only = ("tests/", "doctor/", "README.md", ".copier-answers.yml", "_vendor/pip/")
+    assert not [path for path in files if path.startswith(development_only)]
+
+
+def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, record_property):
+    project, copy, func_dir, _, _ = built
+    platform = vercel_platform(project)
+    start = platform.start_built_function(func_dir, project_root=copy, python=find_python("3.12"))
+    try:
+        with start as function:
+            record_property("init_duration_ms", function.init_duration_ms)
+            assert function.get("/api/health").json() == {"status": "ok"}
+            assert function.alive()
+    except platform.ReadOnlyUnavailable as reason:
+        skip_or_fail(reason)
