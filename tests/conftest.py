@@ -3,7 +3,43 @@ import os
 import pytest
 
 import pgserver
-from support import STRATEGIES, project_requirements, project_venv
+from support import MATRIX, STRATEGIES, matrix_selection, project_requirements, project_venv
+
+POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
+MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("template matrix", "narrow the matrix (default: every value)")
+    for axis, option in MATRIX_OPTIONS.items():
+        every, variable = MATRIX[axis]
+        group.addoption(
+            option,
+            dest=f"matrix_{axis}",
+            action="append",
+            metavar=every[0],
+            help=f"only this {axis}: {', '.join(every)} (repeatable or comma-separated; env {variable})",
+        )
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect the tests whose strategy, Python or database is outside the chosen matrix."""
+    try:
+        selection = {axis: matrix_selection(axis, config.getoption(f"matrix_{axis}")) for axis in MATRIX}
+    except ValueError as error:
+        raise pytest.UsageError(str(error)) from None
+    kept, deselected = [], []
+    for item in items:
+        params = dict(item.callspec.params) if hasattr(item, "callspec") else {}
+        # The database axis: a test that asks for a PostgreSQL server is on it; every other test is not.
+        params["database"] = "postgres" if POSTGRES_FIXTURES & set(item.fixturenames) else "sqlite"
+        outside = any(
+            params.get(axis) in MATRIX[axis][0] and params[axis] not in selection[axis] for axis in MATRIX
+        )
+        (deselected if outside else kept).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,6 +71,17 @@ def render(copie_session):
         return rendered[key]
 
     return render
+
+
+@pytest.fixture(params=STRATEGIES)
+def strategy(request):
+    return request.param
+
+
+@pytest.fixture
+def project(render, strategy):
+    """The project rendered for ``strategy`` with default answers (shared: copy it before changing it)."""
+    return render(db_init_strategy=strategy)
 
 
 @pytest.fixture(scope="session")

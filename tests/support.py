@@ -14,7 +14,36 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache"))
 STRATEGIES = ("migrations", "lazy", "init_endpoint", "manual")
 PYTHON_VERSIONS = ("3.12", "3.13")
+DATABASES = ("sqlite", "postgres")
+# The test matrix: parameter name -> (every value, the env var that narrows it, comma-separated).
+MATRIX = {
+    "strategy": (STRATEGIES, "TEST_STRATEGIES"),
+    "python_version": (PYTHON_VERSIONS, "TEST_PYTHONS"),
+    "database": (DATABASES, "TEST_DATABASES"),
+}
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
+
+
+def matrix_selection(axis, chosen=None):
+    """The values of ``axis`` to test: ``chosen`` (a CLI option), else its env var, else all."""
+    every, variable = MATRIX[axis]
+    if not chosen:
+        chosen = [value for value in os.environ.get(variable, "").split(",") if value.strip()]
+    values = {value.strip() for item in chosen for value in item.split(",")}
+    unknown = sorted(values - set(every))
+    if unknown:
+        raise ValueError(f"unknown {axis} {', '.join(unknown)}: choose from {', '.join(every)}")
+    return values or set(every)
+
+
+def template_snapshot(destination):
+    """copier.yml and template/ copied to a plain directory: Copier renders it without cloning git."""
+    destination = Path(destination)
+    destination.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(REPO_ROOT / "copier.yml", destination / "copier.yml")
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(REPO_ROOT / "template", destination / "template", ignore=ignore)
+    return destination
 
 
 def find_python(version):

@@ -12,6 +12,7 @@ import pytest
 from support import PYTHON_VERSIONS, STRATEGIES, project_env, run, run_project_tests
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version, record_property):
@@ -48,6 +49,7 @@ def http(method, url, body=None, headers=None):
         return error.code, json.loads(error.read())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_flask_run_serves_the_api_on_local_sqlite(render, venv_for, tmp_path, strategy):
     project = render(db_init_strategy=strategy, project_name=f"Local {strategy}")

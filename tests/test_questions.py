@@ -1,17 +1,35 @@
-"""The questions: good answers render, bad ones are refused with a reason and leave nothing."""
+"""The questions: good answers render, bad ones are refused with a reason and leave nothing.
+
+The real CLI runs for a few cases, as a user runs it; the many other answers go through Copier's
+Python API in-process (same validators, same clean-up), which is ten times faster.
+"""
+
+import re
+import subprocess
 
 import pytest
 
-from support import COPIER, REPO_ROOT
+from support import COPIER, REPO_ROOT, template_snapshot
 
 
 def copier_copy(destination, *data):
     """The real CLI, as a user runs it: no --trust, no input."""
-    import subprocess
-
     arguments = [f"--data={item}" for item in ("project_name=Acme Notes", *data)]
     command = [COPIER, "copy", "--defaults", "--vcs-ref=HEAD", *arguments, str(REPO_ROOT), str(destination)]
     return subprocess.run(command, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def template(tmp_path_factory):
+    return template_snapshot(tmp_path_factory.mktemp("template"))
+
+
+def copier_api_copy(template, destination, **answers):
+    """Copier's Python API with the CLI's --defaults: answers not given take their defaults."""
+    from copier import run_copy
+
+    answers = {"project_name": "Acme Notes", **answers}
+    run_copy(str(template), destination, data=answers, defaults=True, quiet=True)
 
 
 REFUSED_PACKAGE_NAMES = {
@@ -39,11 +57,18 @@ REFUSED_PACKAGE_NAMES = {
 
 
 @pytest.mark.parametrize("name, reason", REFUSED_PACKAGE_NAMES.items(), ids=REFUSED_PACKAGE_NAMES)
-def test_a_refused_package_name_says_why_and_leaves_nothing(tmp_path, name, reason):
+def test_a_refused_package_name_says_why_and_leaves_nothing(template, tmp_path, name, reason):
     destination = tmp_path / "project"
-    result = copier_copy(destination, f"package_name={name}")
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        copier_api_copy(template, destination, package_name=name)
+    assert not destination.exists()
+
+
+def test_the_cli_refuses_a_package_name_with_its_reason_and_leaves_nothing(tmp_path):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, "package_name=json")
     assert result.returncode != 0
-    assert reason in result.stderr
+    assert REFUSED_PACKAGE_NAMES["json"] in result.stderr
     assert not destination.exists()
 
 
@@ -55,25 +80,30 @@ def test_an_unknown_strategy_is_refused(tmp_path):
     assert not destination.exists()
 
 
-def test_an_empty_project_name_is_refused(tmp_path):
+def test_an_empty_project_name_is_refused(template, tmp_path):
     destination = tmp_path / "project"
-    result = copier_copy(destination, "project_name= ")
-    assert result.returncode != 0
-    assert "project_name must not be empty" in result.stderr
+    with pytest.raises(ValueError, match="project_name must not be empty"):
+        copier_api_copy(template, destination, project_name=" ")
     assert not destination.exists()
 
 
-@pytest.mark.parametrize("name", ["app", "acme_notes", "notes2"])
-def test_good_package_names_render_without_trust(tmp_path, name):
+def test_a_good_package_name_renders_from_the_cli_without_trust(tmp_path):
     destination = tmp_path / "project"
-    result = copier_copy(destination, f"package_name={name}", "db_init_strategy=lazy")
+    result = copier_copy(destination, "package_name=app", "db_init_strategy=lazy")
     assert result.returncode == 0, result.stderr
+    assert (destination / "app" / "__init__.py").exists()
+    assert (destination / "index.py").read_text().startswith("from app import create_app")
+
+
+@pytest.mark.parametrize("name", ["acme_notes", "notes2"])
+def test_good_package_names_render(template, tmp_path, name):
+    destination = tmp_path / "project"
+    copier_api_copy(template, destination, package_name=name, db_init_strategy="lazy")
     assert (destination / name / "__init__.py").exists()
     assert (destination / "index.py").read_text().startswith(f"from {name} import create_app")
 
 
-def test_the_package_name_defaults_to_a_slug_of_the_project_name(tmp_path):
+def test_the_package_name_defaults_to_a_slug_of_the_project_name(template, tmp_path):
     destination = tmp_path / "project"
-    result = copier_copy(destination, "project_name=  Acme Notes & Co. ")
-    assert result.returncode == 0, result.stderr
+    copier_api_copy(template, destination, project_name="  Acme Notes & Co. ")
     assert (destination / "acme_notes_co" / "__init__.py").exists()

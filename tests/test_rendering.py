@@ -11,6 +11,7 @@ import pytest
 from support import STRATEGIES, run
 
 COMMON_FILES = {
+    ".github/workflows/ci.yml",
     ".copier-answers.yml",
     ".env.example",
     ".gitignore",
@@ -67,16 +68,6 @@ def project_files(project):
         for path in project.rglob("*")
         if path.is_file() and "__pycache__" not in path.parts
     }
-
-
-@pytest.fixture(params=STRATEGIES)
-def strategy(request):
-    return request.param
-
-
-@pytest.fixture
-def project(render, strategy):
-    return render(db_init_strategy=strategy)
 
 
 def test_each_strategy_renders_its_own_files_and_nothing_of_the_others(project, strategy):

@@ -1,8 +1,9 @@
 """The template repository itself: safe to use without --trust, and CI runs what the README says."""
 
+import pytest
 import yaml
 
-from support import REPO_ROOT
+from support import DATABASES, MATRIX, PYTHON_VERSIONS, REPO_ROOT, STRATEGIES, matrix_selection
 
 
 def test_ci_runs_the_test_command_the_readme_gives():
@@ -24,3 +25,44 @@ def test_every_question_has_help():
     assert set(questions) == {"project_name", "package_name", "db_init_strategy", "python_version"}
     for name, spec in questions.items():
         assert spec.get("help"), name
+
+
+def load_ci_workflow():
+    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "ci.yml").read_text())
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads a bare `on:` as True
+    return workflow
+
+
+def test_ci_runs_the_whole_matrix_through_the_ci_entry_point():
+    job = load_ci_workflow()["jobs"]["test"]
+    matrix = job["strategy"]["matrix"]
+    assert (tuple(matrix["strategy"]), tuple(matrix["database"]), tuple(matrix["python"])) == (
+        STRATEGIES,
+        DATABASES,
+        PYTHON_VERSIONS,
+    )
+    for axis, name in (("strategy", "strategy"), ("python_version", "python"), ("database", "database")):
+        assert job["env"][MATRIX[axis][1]] == f"${{{{ matrix.{name} }}}}"
+    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0  # Copier needs the tags
+    assert [step["run"] for step in job["steps"] if "run" in step] == [".ci/run"]
+    assert "postgres" in job["services"]
+
+
+def test_ci_runs_the_benchmark_the_readme_documents_and_uploads_its_table():
+    steps = load_ci_workflow()["jobs"]["benchmark"]["steps"]
+    commands = " ".join(step.get("run", "") for step in steps)
+    assert ".venv/bin/python bench/benchmark.py" in commands
+    assert ".venv/bin/python bench/benchmark.py" in (REPO_ROOT / "README.md").read_text()
+    upload = next(step for step in steps if step.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["with"]["path"] == "bench/results.md"
+
+
+def test_the_matrix_is_whole_by_default_and_narrowed_by_option_or_env(monkeypatch):
+    monkeypatch.delenv("TEST_STRATEGIES", raising=False)
+    assert matrix_selection("strategy") == set(STRATEGIES)
+    monkeypatch.setenv("TEST_STRATEGIES", "lazy, manual")
+    assert matrix_selection("strategy") == {"lazy", "manual"}
+    assert matrix_selection("strategy", ["migrations"]) == {"migrations"}  # the option wins
+    with pytest.raises(ValueError, match="unknown strategy eager: choose from migrations, lazy"):
+        matrix_selection("strategy", ["lazy,eager"])

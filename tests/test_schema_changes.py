@@ -2,9 +2,12 @@
 
 import shutil
 
+import pytest
+
 from support import run
 
 
+@pytest.mark.slow
 def test_a_model_change_becomes_a_clean_revision_that_upgrades(render, venv_for, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(render(db_init_strategy="migrations"), project)
