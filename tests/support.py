@@ -170,5 +170,6 @@ def project_env(venv, **extra):
 def run_project_tests(project, venv, *arguments, check=True):
     """The generated project's own pytest, run with the shared venv."""
     command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
-    # CI=1: the project's read-only cold starts must run here, never skip.
-    return run(command, cwd=project, env=project_env(venv, CI="1"), check=check)
+    # The template's suite proves the read-only cold starts: they must run here, never skip.
+    env = project_env(venv, REQUIRE_READ_ONLY_COLD_START="1")
+    return run(command, cwd=project, env=env, check=check)

@@ -60,6 +60,7 @@ def query(database_url, sql):
         return connection.execute(sql).fetchall()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_generated_test_suite_passes_on_postgres(
     render, venv_for, postgres_server, postgres_url, strategy
@@ -102,6 +103,7 @@ def add_price_column(project):
     models.write_text(models.read_text().replace(field, field + "    price: Mapped[int | None]\n"))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("old_strategy", ["lazy", "manual", "init_endpoint"])
 def test_switching_to_migrations_adopts_the_database_with_its_rows(
     render, venv_for, postgres_url, tmp_path, old_strategy
@@ -202,6 +204,7 @@ def unanswering_address():
         yield f"postgresql://nobody@127.0.0.1:{listener.getsockname()[1]}/nothing"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_a_database_that_never_answers_is_a_503_within_the_connect_timeout(
     render, venv_for, unanswering_address, strategy

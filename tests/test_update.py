@@ -174,6 +174,7 @@ def test_a_new_question_gets_its_default_and_a_secret_is_never_stored(updated):
     assert not [name for name, text in files(project).items() if SECRET in text]
 
 
+@pytest.mark.slow
 def test_the_updated_project_passes_its_own_tests(updated, venv_for):
     project, _, _ = updated
     result = run_project_tests(project, venv_for("3.12"))
