@@ -1,6 +1,6 @@
 """Cold-start benchmark: the init duration Vercel's runtime announces, and what each bundle weighs.
 
-    TEMPLATE_TEST_CACHE=.cache .venv/bin/python bench/cold_start.py [--runs 11]
+    .venv/bin/python bench/cold_start.py [--runs 11]
 
 Renders every strategy, then in one run measures (best and median of --runs cold starts each):
 1. from source with the shared dev venv, next to a bare Flask hello-world (issue 3);

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache"))
+CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache")).resolve()
 STRATEGIES = ("migrations", "lazy", "init_endpoint", "manual")
 PYTHON_VERSIONS = ("3.12", "3.13")
 DATABASES = ("sqlite", "postgres")
