@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from support import STRATEGIES, find_python
+from support import STRATEGIES, find_python, run
 from vercel_tools import REQUIRED, ToolsUnavailable, bundle_files, vercel_build, vercel_platform
 
 pytestmark = pytest.mark.slow
@@ -14,6 +14,11 @@ def skip_or_fail(reason):
     if REQUIRED:
         pytest.fail(f"CI must run this test: {reason}")
     pytest.skip(str(reason))
+
+
+def printed(log, start):
+    """Whether the build printed a line starting with ``start`` (the builder also echoes the script)."""
+    return any(line.startswith(start) for line in log.splitlines())
 
 
 @pytest.fixture(scope="module", params=STRATEGIES)
@@ -42,9 +47,10 @@ def test_the_build_makes_one_python_function_and_publishes_no_source(built, reco
 def test_the_shipped_bundle_holds_bytecode_and_nothing_only_development_needs(built):
     _, copy, func_dir, _, log = built
     assert "Compiling Python bytecode..." in log
+    assert not printed(log, "WARNING: no bytecode")
     files = bundle_files(func_dir, copy)
     assert any(path.endswith(".pyc") for path in files), "bytecode is on, yet the bundle holds no .pyc"
-    development_only = ("tests/", "doctor/", "README.md", ".copier-answers.yml", "_vendor/pip/")
+    development_only = ("tests/", "doctor/", ".github/", "README.md", ".copier-answers.yml", "_vendor/pip/")
     assert not [path for path in files if path.startswith(development_only)]
 
 
@@ -59,3 +65,17 @@ def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, reco
             assert function.alive()
     except platform.ReadOnlyUnavailable as reason:
         skip_or_fail(reason)
+
+
+def test_a_local_build_without_bytecode_says_so_and_leaves_the_developers_venv_alone(render, tmp_path):
+    project = render(db_init_strategy="lazy")
+    try:
+        copy, func_dir, _, log = vercel_build(project, tmp_path / "project", bytecode=False, developer_venv=True)
+    except ToolsUnavailable as reason:
+        skip_or_fail(reason)
+    assert "Compiling Python bytecode..." not in log
+    assert printed(log, "WARNING: no bytecode: VERCEL_PYTHON_COMPILEALL is not 1")
+    files = bundle_files(func_dir, copy)
+    assert not [path for path in files if path.endswith(".pyc") or path.startswith(("_vendor/pip/", ".venv/"))]
+    pip = run([copy / ".venv/bin/python", "-m", "pip", "--version"], check=False)
+    assert pip.returncode == 0, f"the build removed pip from the developer's .venv: {pip.stderr}"

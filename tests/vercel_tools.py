@@ -36,7 +36,7 @@ def vercel_cli():
     return CLI_DIR / "node_modules" / ".bin" / "vercel"
 
 
-def build_environment(bytecode):
+def build_environment():
     """PATH with the CLI, uv and a real Python 3.12 only; a HOME whose CLI auth file stops retries."""
     python = find_python("3.12")
     if python is None or not Path(UV).is_file():
@@ -55,8 +55,6 @@ def build_environment(bytecode):
     path = [vercel_cli().parent, tools, Path(python).parent, "/usr/local/bin", "/usr/bin", "/bin"]
     env.update(HOME=str(home), PATH=os.pathsep.join(map(str, path)))
     env.update(VERCEL_TELEMETRY_DISABLED="1", NO_UPDATE_NOTIFIER="1")
-    if bytecode:
-        env["VERCEL_PYTHON_COMPILEALL"] = "1"
     return env
 
 
@@ -72,20 +70,26 @@ def copy_as_uploaded(project, destination):
     return destination
 
 
-def vercel_build(project, destination, *, bytecode=None):
+def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
     """Run `vercel build --yes` in a copy of ``project`` as Vercel's remote build would receive it.
 
-    ``bytecode`` None builds as the project asks (vercel.json's build.env reaches a remote build's
-    environment; a local `vercel build` ignores it, so it is passed on here).
+    ``bytecode`` None builds as the project asks: vercel.json's build.env, which a build on Vercel
+    receives. A local `vercel build` ignores build.env and reads the project's variables from
+    .vercel/.env.preview.local, where `vercel pull` saves them: that is where the switch goes here.
+    ``developer_venv`` adds a `python -m venv` .venv (with pip), as a local build in a checkout finds.
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
+    if developer_venv:
+        run([find_python("3.12"), "-m", "venv", project / ".venv"])
     if bytecode is None:
         build_env = json.loads((project / "vercel.json").read_text()).get("build", {}).get("env", {})
         bytecode = build_env.get("VERCEL_PYTHON_COMPILEALL") == "1"
-    env = build_environment(bytecode)
+    env = build_environment()
     settings = project / ".vercel"
     settings.mkdir()
+    if bytecode:
+        (settings / ".env.preview.local").write_text('VERCEL_PYTHON_COMPILEALL="1"\n')
     (settings / "project.json").write_text(
         json.dumps({"projectId": "prj_offline", "orgId": "team_offline", "settings": {"framework": "flask"}})
     )
