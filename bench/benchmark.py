@@ -24,6 +24,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR.parent / "tests"))
 
+from cold_start import bundles_markdown, measure_bundles, measure_init_durations  # noqa: E402
 from support import (  # noqa: E402  (the template's test helpers: one venv recipe for both)
     REPO_ROOT,
     STRATEGIES,
@@ -34,6 +35,7 @@ from support import (  # noqa: E402  (the template's test helpers: one venv reci
     run,
     template_snapshot,
 )
+from vercel_tools import vercel_platform  # noqa: E402
 
 FIXTURES = BENCH_DIR / "fixtures"
 RESULTS_FILE = BENCH_DIR / "results.md"
@@ -93,10 +95,6 @@ def vercel_runtime_init_ms(runs, candidates, venv):
     Uses the replay harness every rendered project ships (tests/vercel_platform.py) through
     bench/cold_start.py; ``{name: None}`` with the reason printed when the harness cannot run here.
     """
-    from cold_start import measure_init_durations
-
-    from vercel_tools import vercel_platform
-
     try:
         platform = vercel_platform(next(c.directory for c in candidates if c.name in STRATEGIES))
         starts = {}
@@ -110,6 +108,20 @@ def vercel_runtime_init_ms(runs, candidates, venv):
         print(f"Vercel runtime init duration not measured: {error}", file=sys.stderr)
         return {c.name: None for c in candidates}
     return {name: statistics.median(values) for name, values in durations.items()}
+
+
+def vercel_bundles(runs, candidates, scratch):
+    """Each strategy's real `vercel build` output beside Vercel's hello-world's (bench/cold_start.py).
+
+    None, with the reason printed, when the CLI, the build's Python or the read-only mount is missing.
+    """
+    projects = {c.name: c.directory for c in candidates if c.name in STRATEGIES}
+    hello = next(c.directory for c in candidates if c.name == BARE)
+    try:
+        return measure_bundles(projects, hello, scratch / "bundles", runs)
+    except Exception as error:  # as above: the table says "not measured" instead of failing the run
+        print(f"Vercel bundles not measured: {error}", file=sys.stderr)
+        return None
 
 
 def vercel_env(candidate):
@@ -196,6 +208,7 @@ def measure_everything(options, candidates, venv, scratch):
     sections["requests/second"] = requests_per_second(options, candidates, venv, databases["SQLite"])
     sections["size"] = {c.name: installed_size_mb(c, options.python, scratch) for c in candidates}
     sections["vercel init"] = vercel_runtime_init_ms(options.runs, candidates, venv)
+    sections["vercel bundles"] = vercel_bundles(options.runs, candidates, scratch)
     return sections
 
 
@@ -433,6 +446,11 @@ def results_markdown(sections, options, elapsed):
             lines.append(f"| {name} | not measured (harness not available) | |")
         else:
             lines.append(f"| {name} | {ms:.0f} | {ratio(ms, inits[BARE]) if inits[BARE] else ''} |")
+    lines.append("")
+    if sections["vercel bundles"] is None:
+        lines.append("**Vercel bundles**: not measured (no `vercel build` or read-only harness here).")
+    else:
+        lines.append(bundles_markdown(sections["vercel bundles"], options.runs).rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

@@ -70,12 +70,14 @@ def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, reco
 def test_a_local_build_without_bytecode_says_so_and_leaves_the_developers_venv_alone(render, tmp_path):
     project = render(db_init_strategy="lazy")
     try:
-        copy, func_dir, _, log = vercel_build(project, tmp_path / "project", bytecode=False, developer_venv=True)
+        built = vercel_build(project, tmp_path / "project", bytecode=False, developer_venv=True)
+        copy, func_dir, _, log = built
     except ToolsUnavailable as reason:
         skip_or_fail(reason)
     assert "Compiling Python bytecode..." not in log
     assert printed(log, "WARNING: no bytecode: VERCEL_PYTHON_COMPILEALL is not 1")
     files = bundle_files(func_dir, copy)
-    assert not [path for path in files if path.endswith(".pyc") or path.startswith(("_vendor/pip/", ".venv/"))]
+    assert not [path for path in files if path.endswith(".pyc")]
+    assert not [path for path in files if path.startswith(("_vendor/pip/", ".venv/"))]
     pip = run([copy / ".venv/bin/python", "-m", "pip", "--version"], check=False)
     assert pip.returncode == 0, f"the build removed pip from the developer's .venv: {pip.stderr}"

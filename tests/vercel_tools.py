@@ -60,11 +60,9 @@ def build_environment():
 
 def copy_as_uploaded(project, destination):
     """Copy ``project`` without what its .vercelignore keeps from being uploaded to Vercel's build."""
-    patterns = [
-        line.strip().lstrip("/")
-        for line in (project / ".vercelignore").read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]
+    ignore_file = project / ".vercelignore"
+    lines = ignore_file.read_text().splitlines() if ignore_file.exists() else []
+    patterns = [line.strip().lstrip("/") for line in lines if line.strip() and not line.startswith("#")]
     ignored = {path for pattern in patterns for path in project.glob(pattern)}
     shutil.copytree(project, destination, ignore=lambda d, names: [n for n in names if Path(d, n) in ignored])
     return destination
