@@ -13,6 +13,7 @@ Both run read-only by default (the project tree is read-only on Vercel) in an en
 plus what the caller passes. Standard library only.
 """
 
+import base64
 import contextlib
 import functools
 import http.client
@@ -87,6 +88,11 @@ class RunningFunction:
 
     def stderr(self):
         return (self.output_dir / "stderr").read_text(errors="replace")
+
+    def logs(self):
+        """What the app printed once the runtime took over its output: the runtime sends it over IPC."""
+        chunks = [m["payload"]["message"] for m in self.messages.items if m["type"] == "log"]
+        return "".join(base64.b64decode(chunk).decode(errors="replace") for chunk in chunks)
 
     def request(self, method, path, body=None, headers=None):
         """Send a request as Vercel's proxy does and wait until the runtime reports its end."""
