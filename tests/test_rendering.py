@@ -38,6 +38,7 @@ COMMON_FILES = {
     "tests/test_config.py",
     "tests/test_doctor.py",
     "tests/test_import_purity.py",
+    "tests/test_no_build_bytecode.py",
     "tests/test_no_unfinished_update.py",
     "tests/vercel_platform.py",
 }

@@ -1,11 +1,13 @@
 """A real `vercel build` of every strategy's project, and its output started as Vercel would start it."""
 
+import importlib.util
 import json
 import re
+import shutil
 
 import pytest
 
-from support import STRATEGIES, find_python, run
+from support import STRATEGIES, find_python, run, run_project_tests
 from vercel_tools import REQUIRED, ToolsUnavailable, bundle_files, vercel_build, vercel_platform
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,22 @@ def test_the_shipped_bundle_holds_bytecode_and_nothing_only_development_needs(bu
     assert any(path.endswith(".pyc") for path in files), "bytecode is on, yet the bundle holds no .pyc"
     development_only = ("tests/", "doctor/", ".github/", "README.md", ".copier-answers.yml", "_vendor/pip/")
     assert not [path for path in files if path.startswith(development_only)]
+
+
+def test_the_projects_tests_stop_at_the_bytecode_a_local_build_leaves_beside_the_sources(
+    built, venv_for, tmp_path
+):
+    project, built_copy, _, _, _ = built
+    left_by_build = trusted_bytecode_in(project)(built_copy)
+    assert built_copy / "acme_notes" / "__pycache__" in left_by_build
+    checkout = shutil.copytree(project, tmp_path / "checkout")  # as if `vercel build` ran in it
+    for directory in left_by_build:
+        shutil.copytree(directory, checkout / directory.relative_to(built_copy))
+    result = run_project_tests(checkout, venv_for("3.12"), check=False)
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "a local `vercel build` left bytecode" in output
+    assert re.search(r"rm -rf( \S+)* acme_notes/__pycache__", output), output
 
 
 def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, record_property):
@@ -104,3 +122,12 @@ def test_a_local_build_without_bytecode_says_so_and_leaves_the_developers_venv_a
     assert not [path for path in files if path.startswith(("_vendor/pip/", ".venv/"))]
     pip = run([copy / ".venv/bin/python", "-m", "pip", "--version"], check=False)
     assert pip.returncode == 0, f"the build removed pip from the developer's .venv: {pip.stderr}"
+
+
+def trusted_bytecode_in(project):
+    """The rendered project's own check for build bytecode (tests/test_no_build_bytecode.py)."""
+    path = project / "tests" / "test_no_build_bytecode.py"
+    spec = importlib.util.spec_from_file_location("test_no_build_bytecode", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.trusted_bytecode
