@@ -1,6 +1,5 @@
 """A real `vercel build` of every strategy's project, and its output started as Vercel would start it."""
 
-import importlib.util
 import json
 import re
 import shutil
@@ -8,7 +7,14 @@ import shutil
 import pytest
 
 from support import STRATEGIES, find_python, run, run_project_tests
-from vercel_tools import REQUIRED, ToolsUnavailable, bundle_files, vercel_build, vercel_platform
+from vercel_tools import (
+    REQUIRED,
+    ToolsUnavailable,
+    bundle_files,
+    project_test_module,
+    vercel_build,
+    vercel_platform,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +67,7 @@ def test_the_projects_tests_stop_at_the_bytecode_a_local_build_leaves_beside_the
     built, venv_for, tmp_path
 ):
     project, built_copy, _, _, _ = built
-    left_by_build = trusted_bytecode_in(project)(built_copy)
+    left_by_build = project_test_module(project, "test_no_build_bytecode").trusted_bytecode(built_copy)
     assert built_copy / "acme_notes" / "__pycache__" in left_by_build
     checkout = shutil.copytree(project, tmp_path / "checkout")  # as if `vercel build` ran in it
     for directory in left_by_build:
@@ -122,12 +128,3 @@ def test_a_local_build_without_bytecode_says_so_and_leaves_the_developers_venv_a
     assert not [path for path in files if path.startswith(("_vendor/pip/", ".venv/"))]
     pip = run([copy / ".venv/bin/python", "-m", "pip", "--version"], check=False)
     assert pip.returncode == 0, f"the build removed pip from the developer's .venv: {pip.stderr}"
-
-
-def trusted_bytecode_in(project):
-    """The rendered project's own check for build bytecode (tests/test_no_build_bytecode.py)."""
-    path = project / "tests" / "test_no_build_bytecode.py"
-    spec = importlib.util.spec_from_file_location("test_no_build_bytecode", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.trusted_bytecode

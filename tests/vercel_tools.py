@@ -104,12 +104,17 @@ def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
     return project, functions[0], seconds, result.stdout + result.stderr
 
 
-def vercel_platform(project):
-    """The replay harness shipped in a rendered project's tests/ (one harness for both suites)."""
-    spec = importlib.util.spec_from_file_location("vercel_platform", project / "tests" / "vercel_platform.py")
+def project_test_module(project, name):
+    """A module of a rendered project's tests/, so both suites run the same code."""
+    spec = importlib.util.spec_from_file_location(name, project / "tests" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def vercel_platform(project):
+    """The replay harness shipped in a rendered project's tests/."""
+    return project_test_module(project, "vercel_platform")
 
 
 def bundle_files(func_dir, project_root):
