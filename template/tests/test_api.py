@@ -1,10 +1,7 @@
 """The example API: what a client of the deployed app sees."""
 
-from doctor.import_guard import UNREACHABLE_DATABASE_URL
-
-
-def test_health_answers_without_a_database(make_app):
-    client = make_app(DATABASE_URL=UNREACHABLE_DATABASE_URL).test_client()
+def test_health_answers_without_a_database(make_app, unreachable_database_url):
+    client = make_app(DATABASE_URL=unreachable_database_url).test_client()
     response = client.get("/api/health")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
@@ -36,8 +33,8 @@ def test_unknown_routes_answer_json(client):
     assert response.get_json()["error"] == "Not Found"
 
 
-def test_an_unreachable_database_is_a_503_not_a_crash(make_app):
-    app = make_app(DATABASE_URL=UNREACHABLE_DATABASE_URL)
+def test_an_unreachable_database_is_a_503_not_a_crash(make_app, unreachable_database_url):
+    app = make_app(DATABASE_URL=unreachable_database_url)
     client = app.test_client()
     response = client.get("/api/items")
     assert response.status_code == 503

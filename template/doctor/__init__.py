@@ -1,1 +1,0 @@
-"""Checks that keep this project deployable on Vercel. Development only: never shipped."""

@@ -1,0 +1,43 @@
+"""What Vercel does with this app, done here first: every cold start imports index.py in a fresh,
+read-only process with only the variables set on Vercel, then serves requests.
+
+The tools are the dev dependency flask-vercel-doctor; these tests are about this app.
+"""
+
+from pathlib import Path
+
+from flask_vercel_doctor import diagnose
+
+ROOT = Path(__file__).resolve().parents[1]
+SQLITE_FOR_THESE_TESTS = {"ALLOW_SQLITE_ON_VERCEL": "1"}  # on Vercel the disk is read-only
+
+
+def test_the_doctor_finds_nothing_that_breaks_on_vercel():
+    """Imports the entrypoint as a cold start does: no connection, write or exception at import."""
+    diagnosis = diagnose(ROOT)
+    assert diagnosis.entrypoint.file == "index.py"
+    assert [str(finding) for finding in diagnosis.errors] == []
+
+
+def test_a_cold_start_answers_without_a_database(vercel_cold_start):
+    function = vercel_cold_start()
+    assert function.get("/api/health").json() == {"status": "ok"}
+
+
+def test_a_cold_start_serves_the_database_routes(vercel_cold_start, ready_app):
+    function = vercel_cold_start(DATABASE_URL=ready_app.config["DATABASE_URL"], **SQLITE_FOR_THESE_TESTS)
+    created = function.post("/api/items", body={"name": "Milk"})
+    assert (created.status, created.json()) == (201, {"id": 1, "name": "Milk"})
+    assert function.get("/api/items").json() == [{"id": 1, "name": "Milk"}]
+
+
+def test_an_unreachable_database_is_a_503_and_the_function_lives_on(
+    vercel_cold_start, unreachable_database_url
+):
+    function = vercel_cold_start(DATABASE_URL=unreachable_database_url)
+    assert function.get("/api/health").status == 200
+    for _ in range(2):
+        response = function.get("/api/items")
+        assert response.status == 503
+        assert "error" in response.json()
+    assert function.alive()
