@@ -1,12 +1,12 @@
-"""Cold-start benchmark: the init duration Vercel's runtime announces, and what each bundle weighs.
+"""Cold starts: the init duration Vercel's runtime announces, and what each bundle weighs.
 
-    .venv/bin/python bench/cold_start.py [--runs 11]
+    .venv/bin/python -m bench.cold_starts [--runs 11]
 
 Renders every strategy, then in one run measures (best and median of --runs cold starts each):
 1. from source with the shared dev venv, next to Vercel's hello-world Flask app (issue 3);
 2. real `vercel build` output started read-only by a bare Python 3.12 (issue 7): Vercel's hello-world
    bundle as Vercel builds it by default and with bytecode, each strategy without bytecode, each as
-   the template ships it. bench/benchmark.py puts the same table into bench/results.md.
+   the template ships it. ``python -m bench`` puts the same tables into bench/results.md.
 """
 
 import argparse
@@ -18,20 +18,16 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT / "tests"))
+from flask_vercel_doctor.vercel_runtime import start_built_function, start_project
+from template_tools.environments import find_python, project_requirements, project_venv
+from template_tools.matrix import STRATEGIES
+from template_tools.repository import render, template_snapshot
+from template_tools.vercel import bundle_files, vercel_build
 
-from support import (  # noqa: E402
-    STRATEGIES,
-    find_python,
-    project_requirements,
-    project_venv,
-    template_snapshot,
-)
-from vercel_tools import bundle_files, vercel_build, vercel_platform  # noqa: E402
+from .candidates import BARE, CLASSIC, FIXTURES
 
-HELLO_WORLD = REPO_ROOT / "bench" / "fixtures" / "bare_flask"  # Vercel's Flask starter, buildable
-SHIPPED_GOAL = 0.3  # issue 7: a shipped bundle starts in <= 0.3x the default hello-world's median
+HELLO_WORLD = FIXTURES / "bare_flask"  # Vercel's Flask starter, buildable
+SHIPPED_GOAL = 0.3  # a shipped bundle starts in <= 0.3x the default hello-world's median
 
 
 @dataclass
@@ -85,7 +81,6 @@ def measure_bundles(projects, hello, work, runs):
     ]
     bundles += [Bundle(f"{s}, no bytecode", projects[s], False, "/api/health") for s in projects]
     bundles += [Bundle(f"{s}, as shipped", projects[s], None, "/api/health") for s in projects]
-    platform = vercel_platform(next(iter(projects.values())))
     python = find_python("3.12")  # no packages of its own: the bundle must bring everything
     starts = {}
     for index, bundle in enumerate(bundles):
@@ -94,7 +89,7 @@ def measure_bundles(projects, hello, work, runs):
         )
         files = bundle_files(func_dir, built)
         bundle.files, bundle.megabytes = len(files), sum(files.values()) / 1e6
-        start = functools.partial(platform.start_built_function, func_dir, project_root=built, python=python)
+        start = functools.partial(start_built_function, func_dir, project_root=built, python=python)
         starts[bundle.label] = (start, bundle.path)
     for bundle, durations in zip(bundles, measure_init_durations(starts, runs).values(), strict=True):
         bundle.durations = durations
@@ -121,12 +116,23 @@ def bundles_markdown(bundles, runs):
     return "\n".join(lines) + "\n"
 
 
-def render(template, strategy, destination):
-    import copier
+def source_init_durations(runs, candidates, venv):
+    """Median init duration (ms) the runtime announces per candidate, read-only, from source.
 
-    answers = {"project_name": "Acme Notes", "db_init_strategy": strategy}
-    copier.run_copy(str(template), destination, data=answers, defaults=True, quiet=True)
-    return Path(destination)
+    ``{name: None}``, the reason printed, when the read-only harness cannot run here (no root).
+    """
+    starts = {}
+    for candidate in candidates:
+        # The classic app cannot even start without DATABASE_URL, as on Vercel.
+        env = {"DATABASE_URL": "sqlite:////tmp/never-opened.sqlite3"} if candidate.name == CLASSIC else {}
+        start = functools.partial(start_project, candidate.directory, python=venv / "bin" / "python", env=env)
+        starts[candidate.name] = (start, "/" if candidate.name == BARE else "/api/health")
+    try:
+        durations = measure_init_durations(starts, runs)
+    except Exception as error:  # the table says "not measured" instead of failing the whole run
+        print(f"Vercel runtime init duration not measured: {error}", file=sys.stderr)
+        return {candidate.name: None for candidate in candidates}
+    return {name: statistics.median(values) for name, values in durations.items()}
 
 
 def main():
@@ -138,9 +144,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="cold-start-bench-"))
     try:
         template = template_snapshot(work / "template")  # uncommitted changes included
-        projects = {strategy: render(template, strategy, work / "src" / strategy) for strategy in STRATEGIES}
+        projects = {s: render(template, work / "src" / s, db_init_strategy=s) for s in STRATEGIES}
         hello = shutil.copytree(HELLO_WORLD, work / "src" / "hello-world")
-        platform = vercel_platform(projects["lazy"])
         requirements = sorted({r for p in projects.values() for r in project_requirements(p)})
         venv_python = project_venv("3.12", requirements) / "bin" / "python"
         print(f"**From source, Vercel's runtime from the dev venv, read-only** ({runs} cold starts each)\n")
@@ -148,7 +153,7 @@ def main():
         apps = {"Vercel hello-world Flask": (hello, "/")}
         apps |= {strategy: (root, "/api/health") for strategy, root in projects.items()}
         starts = {
-            name: (functools.partial(platform.start_project, root, python=venv_python), path)
+            name: (functools.partial(start_project, root, python=venv_python), path)
             for name, (root, path) in apps.items()
         }
         for name, durations in measure_init_durations(starts, runs).items():

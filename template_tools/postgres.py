@@ -11,14 +11,16 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from urllib.parse import urlsplit
 
 import psycopg
+
+from .commands import free_port
 
 SERVER_USER = "postgres"  # the OS user the server runs as when we are root
 HOST = "127.0.0.1"
@@ -52,6 +54,12 @@ def libpq_url(url):
     """``postgresql+psycopg://...`` (SQLAlchemy's spelling) as libpq wants it."""
     scheme, rest = url.split("://", 1)
     return f"postgresql://{rest}" if scheme.startswith(("postgres", "postgresql")) else url
+
+
+def sqlalchemy_url(url, driver="psycopg"):
+    """A libpq URL (``postgres://`` or ``postgresql://``) with SQLAlchemy's name for ``driver``."""
+    scheme, rest = url.split("://", 1)
+    return f"postgresql+{driver}://{rest}" if scheme in ("postgres", "postgresql") else url
 
 
 def execute(url, sql):
@@ -114,7 +122,7 @@ class LocalPostgres(Server):
             self._launch()
             return self
         for _ in range(5):  # another process may take the free port before the server binds it
-            self.port = free_port()
+            self.port = free_port(HOST)
             if self._launch():
                 return self
         self.close()
@@ -243,7 +251,18 @@ class LocalPostgres(Server):
         return {key: value for key, value in os.environ.items() if not key.startswith("PG")} | {"LC_ALL": "C"}
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
+def main():
+    """``python -m template_tools.postgres``: a throwaway server until stdin closes (or the owner dies).
+
+    Prints one line, ``PID DIRECTORY URL``, once it accepts connections.
+    """
+    server = LocalPostgres().start()
+    print(server.process.pid, server.directory, server.url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.close()
+
+
+if __name__ == "__main__":
+    main()

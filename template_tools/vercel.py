@@ -1,13 +1,13 @@
-"""Vercel's CLI, offline: `vercel build` for a rendered project, and the project's own replay harness."""
+"""Vercel's CLI, offline: `vercel build` of a project, and what the built function ships."""
 
-import importlib.util
 import json
 import os
 import shutil
 import time
 from pathlib import Path
 
-from support import CACHE_DIR, UV, find_python, locked, run
+from .commands import run
+from .environments import CACHE_DIR, UV, find_python, locked
 
 VERCEL_CLI_VERSION = "58.10.0"  # newer releases do not install on this machine's Node
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("REQUIRE_VERCEL_TOOLS"))
@@ -102,19 +102,6 @@ def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
     functions = list((settings / "output" / "functions").glob("*.func"))
     assert len(functions) == 1, f"expected one function, got {functions}\n{result.stdout}\n{result.stderr}"
     return project, functions[0], seconds, result.stdout + result.stderr
-
-
-def project_test_module(project, name):
-    """A module of a rendered project's tests/, so both suites run the same code."""
-    spec = importlib.util.spec_from_file_location(name, project / "tests" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def vercel_platform(project):
-    """The replay harness shipped in a rendered project's tests/."""
-    return project_test_module(project, "vercel_platform")
 
 
 def bundle_files(func_dir, project_root):

@@ -2,8 +2,9 @@ import os
 
 import pytest
 
-import pgserver
-from support import MATRIX, STRATEGIES, matrix_selection, project_requirements, project_venv
+from template_tools import postgres
+from template_tools.environments import project_requirements, project_venv
+from template_tools.matrix import MATRIX, STRATEGIES, matrix_selection
 
 POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
@@ -102,11 +103,11 @@ def venv_for(render):
 def postgres_server():
     """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
     try:
-        server = pgserver.start_server()
-    except pgserver.PostgresUnavailable as error:
+        server = postgres.start_server()
+    except postgres.PostgresUnavailable as error:
         server, reason = None, f"no PostgreSQL server: {error}"
     if server is None:  # outside the except block: the report shows the reason, not a traceback
-        if pgserver.postgres_required():
+        if postgres.postgres_required():
             pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
         pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
     yield server

@@ -7,56 +7,33 @@ import shutil
 import socket
 import subprocess
 import sys
-import textwrap
 import time
 
 import pytest
 
-from support import REPO_ROOT, STRATEGIES, run
-
-INIT_TOKEN = "postgres-test-token"
-# How each strategy creates its tables, run in the project directory.
-CREATE_TABLES = {
-    "migrations": ["flask", "--app", "index", "db", "upgrade"],
-    "manual": ["flask", "--app", "index", "init-db"],
-    "init_endpoint": [
-        "python",
-        "-c",
-        "from index import app; import os; bearer = {'Authorization': 'Bearer ' + os.environ['INIT_TOKEN']}; "
-        "assert app.test_client().post('/_init', headers=bearer).status_code == 200",
-    ],
-    "lazy": [
-        "python",
-        "-c",
-        "from index import app; assert app.test_client().get('/api/items').status_code == 200",
-    ],
-}
+from template_tools import REPO_ROOT, postgres
+from template_tools.commands import run
+from template_tools.environments import project_env
+from template_tools.matrix import STRATEGIES
+from template_tools.projects import (
+    create_tables,
+    project_script,
+    report_of,
+    run_in_project,
+    run_project_tests,
+)
 
 
-def env_for(venv, database_url, **extra):
-    """A project's environment: its venv, its database, nothing from ours."""
-    return {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "DATABASE_URL": database_url,
-        "INIT_TOKEN": INIT_TOKEN,
-        "PYTHONDONTWRITEBYTECODE": "1",  # the rendered projects are shared: test_rendering reads every file
-        **extra,
-    }
-
-
-def in_project(project, venv, database_url, code):
-    """Run ``code`` with the project's interpreter in its directory; returns its last line as JSON."""
-    result = run(["python", "-c", textwrap.dedent(code)], cwd=project, env=env_for(venv, database_url))
-    return json.loads(result.stdout.splitlines()[-1])
+def requests_in_project(project, venv, database_url, *requests):
+    """Send ``requests`` ([METHOD, PATH, body?]) to the project's app in one process; their answers."""
+    batch = json.dumps(list(requests))
+    return report_of(run_in_project(project, venv, "client", batch, env={"DATABASE_URL": database_url}))
 
 
 def query(database_url, sql):
     import psycopg
 
-    import pgserver
-
-    with psycopg.connect(pgserver.libpq_url(database_url)) as connection:
+    with psycopg.connect(postgres.libpq_url(database_url)) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -70,10 +47,8 @@ def test_the_generated_test_suite_passes_on_postgres(
     test_url = postgres_url
     if postgres_server.can_restart:  # our server trusts every local login: a password exercises hiding it
         test_url = postgres_url.replace("postgres@", "postgres:never-printed@", 1)
-    result = run(
-        [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=project,
-        env={**env_for(venv, ""), "TEST_DATABASE_URL": test_url},
+    result = run_project_tests(
+        project, venv, env={"TEST_DATABASE_URL": test_url, "PYTHONDONTWRITEBYTECODE": "1"}
     )
     assert " passed" in result.stdout and "skipped" not in result.stdout
     assert query(postgres_url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
@@ -81,10 +56,10 @@ def test_the_generated_test_suite_passes_on_postgres(
 
 @pytest.mark.slow
 def test_racing_cold_starts_and_migrations_never_fail(venv_for, postgres_server):
-    """scripts/race.py: 8 processes released at once × 10 trials per strategy, and the naive baselines."""
+    """template_tools.race: 8 processes released at once × 10 trials per strategy, and the naive baselines."""
     result = run(
-        [sys.executable, REPO_ROOT / "scripts" / "race.py", "--processes", "8", "--trials", "10", "--json",
-         "--url", postgres_server.url, "--python", venv_for("3.12") / "bin" / "python"],
+        [sys.executable, "-m", "template_tools.race", "--processes", "8", "--trials", "10", "--json",
+         "--url", postgres_server.url, "--venv", venv_for("3.12")],
         timeout=1800,
     )  # fmt: skip
     results = {entry["contender"]: entry for entry in json.loads(result.stdout)}
@@ -110,15 +85,11 @@ def test_switching_to_migrations_adopts_the_database_with_its_rows(
 ):
     venv = venv_for("3.12")
     old = render(db_init_strategy=old_strategy)
-    env = env_for(venv, postgres_url)
-    run(CREATE_TABLES[old_strategy], cwd=old, env=env)
-    added = in_project(old, venv, postgres_url, """
-        import json
-        from index import app
-        client = app.test_client()
-        print(json.dumps([client.post("/api/items", json={"name": n}).status_code for n in ("Milk", "Eggs")]))
-    """)  # fmt: skip
-    assert added == [201, 201]
+    env = project_env(venv, DATABASE_URL=postgres_url, PYTHONDONTWRITEBYTECODE="1")
+    create_tables(old, venv, postgres_url)
+    added = requests_in_project(old, venv, postgres_url, ["POST", "/api/items", {"name": "Milk"}],
+                                ["POST", "/api/items", {"name": "Eggs"}])  # fmt: skip
+    assert [answer["status"] for answer in added] == [201, 201]
 
     new = tmp_path / "switched"  # the same package, now with migrations, on the same database
     shutil.copytree(render(db_init_strategy="migrations"), new)
@@ -135,34 +106,9 @@ def test_switching_to_migrations_adopts_the_database_with_its_rows(
         (1, "Milk", None),
         (2, "Eggs", None),
     ]
-    listed = in_project(new, venv, postgres_url, """
-        import json
-        from index import app
-        print(json.dumps(app.test_client().get("/api/items").get_json()))
-    """)  # fmt: skip
-    assert [item["name"] for item in listed] == ["Milk", "Eggs"]
+    [listed] = requests_in_project(new, venv, postgres_url, ["GET", "/api/items"])
+    assert [item["name"] for item in listed["json"]] == ["Milk", "Eggs"]
     run(["flask", "--app", "index", "db", "check"], cwd=new, env=env)
-
-
-# Runs in the project: a cold start with the database down, then again after it is back.
-OUTAGE_DRIVER = """
-import json, sys, time
-started = time.perf_counter()
-from index import app
-imported = time.perf_counter() - started
-client = app.test_client()
-
-def timed(path):
-    started = time.perf_counter()
-    response = client.get(path)
-    seconds = time.perf_counter() - started
-    return {"status": response.status_code, "json": response.get_json(), "seconds": seconds}
-
-print(json.dumps({"import_seconds": imported, "health": timed("/api/health"), "items": timed("/api/items")}))
-sys.stdout.flush()
-sys.stdin.readline()  # the database is back
-print(json.dumps({"items": timed("/api/items")}))
-"""
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -174,25 +120,29 @@ def test_a_cold_start_while_the_database_is_down_recovers_without_a_restart(
     project = render(db_init_strategy=strategy)
     venv = venv_for("3.12")
     if strategy != "lazy":
-        run(CREATE_TABLES[strategy], cwd=project, env=env_for(venv, postgres_url))
+        create_tables(project, venv, postgres_url)
     postgres_server.stop("fast")
     try:
-        driver = subprocess.Popen(
-            ["python", "-c", OUTAGE_DRIVER], cwd=project, env=env_for(venv, postgres_url),
+        cold_start, after = [["GET", "/api/health"], ["GET", "/api/items"]], [["GET", "/api/items"]]
+        client = subprocess.Popen(
+            [venv / "bin" / "python", project_script("client"), json.dumps(cold_start), json.dumps(after)],
+            cwd=project, env=project_env(venv, DATABASE_URL=postgres_url, PYTHONPATH=str(project),
+                                         PYTHONDONTWRITEBYTECODE="1"),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
-        down = json.loads(driver.stdout.readline() or "null")
+        down = json.loads(client.stdout.readline() or "null")
     finally:
         postgres_server.start()
-    back, errors = driver.communicate("the database is back\n", timeout=60)
+    back, errors = client.communicate("the database is back\n", timeout=60)
     assert down is not None, errors
-    assert down["health"]["status"] == 200
-    assert down["items"]["status"] == 503
-    assert down["items"]["json"]["message"] == "The database is unreachable right now; try again shortly."
-    assert down["items"]["seconds"] < 5  # a stopped server refuses at once; no timeout is waited for
-    after = json.loads(back.splitlines()[-1])
-    assert after["items"]["status"] == 200, after
-    print(f"{strategy}: down → 503 in {down['items']['seconds'] * 1000:.0f} ms; back → 200")
+    health, items = down
+    assert health["status"] == 200
+    assert items["status"] == 503
+    assert items["json"]["message"] == "The database is unreachable right now; try again shortly."
+    assert items["seconds"] < 5  # a stopped server refuses at once; no timeout is waited for
+    [back_up] = json.loads(back.splitlines()[-1])
+    assert back_up["status"] == 200, back_up
+    print(f"{strategy}: down → 503 in {items['seconds'] * 1000:.0f} ms; back → 200")
 
 
 @pytest.fixture
@@ -210,45 +160,22 @@ def test_a_database_that_never_answers_is_a_503_within_the_connect_timeout(
     render, venv_for, unanswering_address, strategy
 ):
     project = render(db_init_strategy=strategy)
-    answer = in_project(project, venv_for("3.12"), unanswering_address, """
-        import json, time
-        from index import app
-        client = app.test_client()
-
-        def items():
-            started = time.perf_counter()
-            return client.get("/api/items").status_code, time.perf_counter() - started
-
-        first, again = items(), items()  # the first one also loads SQLAlchemy and the driver
-        print(json.dumps({"first": first, "again": again, "health": client.get("/api/health").status_code}))
-    """)  # fmt: skip
-    assert answer["first"][0] == answer["again"][0] == 503 and answer["health"] == 200
+    # The first request also loads SQLAlchemy and the driver.
+    first, again, health = requests_in_project(
+        project, venv_for("3.12"), unanswering_address, ["GET", "/api/items"], ["GET", "/api/items"],
+        ["GET", "/api/health"],
+    )  # fmt: skip
+    assert first["status"] == again["status"] == 503 and health["status"] == 200
     # db.py's CONNECT_TIMEOUT_SECONDS is 5: the wait ends there, not at the platform's function timeout,
     # and the failure is not cached: the next request waits for a fresh attempt.
-    assert 4 < answer["again"][1] < 8, answer
-    assert answer["first"][1] < 15, answer
+    assert 4 < again["seconds"] < 8, again
+    assert first["seconds"] < 15, first
 
 
 def test_the_engine_uses_the_serverless_connection_settings(render, venv_for, postgres_url):
     project = render(db_init_strategy="lazy")
-    settings = in_project(project, venv_for("3.12"), postgres_url, """
-        import json
-        from sqlalchemy import text
-        from index import app
-        from acme_notes.db import get_engine
-        with app.app_context():
-            engine = get_engine()
-            for _ in range(10):  # psycopg would prepare server-side after 5 runs
-                app.test_client().get("/api/items")
-            with engine.connect() as connection:
-                raw = connection.connection.driver_connection
-                print(json.dumps({
-                    "prepare_threshold": raw.prepare_threshold,
-                    "connect_timeout": raw.info.get_parameters().get("connect_timeout"),
-                    "prepared": connection.scalar(text("SELECT count(*) FROM pg_prepared_statements")),
-                    "pool": [engine.pool.size(), engine.pool._max_overflow, engine.pool._pre_ping],
-                }))
-    """)  # fmt: skip
+    result = run_in_project(project, venv_for("3.12"), "engine_settings", env={"DATABASE_URL": postgres_url})
+    settings = report_of(result)
     assert settings == {
         "prepare_threshold": None,
         "connect_timeout": "5",
@@ -276,16 +203,6 @@ def test_without_a_server_postgres_tests_skip_unless_required(tmp_path, required
     assert "initdb and postgres not found on PATH" in result.stdout
 
 
-SERVER_OWNER = """
-import sys, time
-import pgserver
-server = pgserver.LocalPostgres().start()
-print(server.process.pid, server.directory, flush=True)
-if sys.argv[1] == "killed":
-    time.sleep(60)
-"""
-
-
 def running(pid):
     """True while ``pid`` runs (a zombie waiting to be reaped does not count)."""
     try:
@@ -299,13 +216,16 @@ def running(pid):
 def test_the_throwaway_server_never_outlives_its_owner(postgres_server, ending):
     if not postgres_server.can_restart:
         pytest.skip("TEST_DATABASE_URL is set: the suite starts no server of its own")
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT / "tests")}
     owner = subprocess.Popen(
-        [sys.executable, "-c", SERVER_OWNER, ending], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-m", "template_tools.postgres"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    pid, directory = owner.stdout.readline().split()
+    pid, directory, _ = owner.stdout.readline().split()
     if ending == "killed":
         owner.kill()  # no atexit, no cleanup code: only the kernel's parent-death signal is left
+    owner.stdin.close()
     owner.wait(timeout=60)
     deadline = time.monotonic() + 10
     while running(pid) and time.monotonic() < deadline:

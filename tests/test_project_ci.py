@@ -7,7 +7,8 @@ import tomllib
 import pytest
 import yaml
 
-from support import project_env, run
+from template_tools.commands import run
+from template_tools.environments import project_env
 
 WORKFLOW = ".github/workflows/ci.yml"
 SERVICE_HOST = "@localhost:5432/"
@@ -38,7 +39,7 @@ def why_it_cannot_run(project, argv):
     if argv[:2] != ["uv", "run"]:
         return "runs something other than `uv sync` / `uv run`: the project's venv would be bypassed"
     tool, *args = argv[2:]
-    if tool in ("ruff", "pytest"):
+    if tool in ("ruff", "pytest", "flask-vercel-doctor"):
         return None if tool in dev else f"{tool} is not in the dev dependency group"
     if tool == "python" and args[:1] == ["-m"]:
         module = project.joinpath(*args[1].split("."))
@@ -87,4 +88,4 @@ def test_the_workflow_commands_pass_locally(render, venv_for, tmp_path, strategy
         env = {name: database_url if SERVICE_HOST in value else value for name, value in step_env.items()}
         run(argv[2:], cwd=project, env=project_env(venv, **env))
         ran.append(argv[2])
-    assert {"ruff", "pytest", "python"} <= set(ran)
+    assert {"ruff", "pytest", "flask-vercel-doctor"} <= set(ran)

@@ -9,7 +9,9 @@ import subprocess
 
 import pytest
 
-from support import COPIER, REPO_ROOT, template_snapshot
+from template_tools import REPO_ROOT
+from template_tools.commands import COPIER
+from template_tools.repository import render, template_snapshot
 
 
 def copier_copy(destination, *data):
@@ -22,14 +24,6 @@ def copier_copy(destination, *data):
 @pytest.fixture(scope="session")
 def template(tmp_path_factory):
     return template_snapshot(tmp_path_factory.mktemp("template"))
-
-
-def copier_api_copy(template, destination, **answers):
-    """Copier's Python API with the CLI's --defaults: answers not given take their defaults."""
-    from copier import run_copy
-
-    answers = {"project_name": "Acme Notes", **answers}
-    run_copy(str(template), destination, data=answers, defaults=True, quiet=True)
 
 
 REFUSED_PACKAGE_NAMES = {
@@ -60,7 +54,7 @@ REFUSED_PACKAGE_NAMES = {
 def test_a_refused_package_name_says_why_and_leaves_nothing(template, tmp_path, name, reason):
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match=re.escape(reason)):
-        copier_api_copy(template, destination, package_name=name)
+        render(template, destination, package_name=name)
     assert not destination.exists()
 
 
@@ -83,7 +77,7 @@ def test_an_unknown_strategy_is_refused(tmp_path):
 def test_an_empty_project_name_is_refused(template, tmp_path):
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match="project_name must not be empty"):
-        copier_api_copy(template, destination, project_name=" ")
+        render(template, destination, project_name=" ")
     assert not destination.exists()
 
 
@@ -98,12 +92,12 @@ def test_a_good_package_name_renders_from_the_cli_without_trust(tmp_path):
 @pytest.mark.parametrize("name", ["acme_notes", "notes2"])
 def test_good_package_names_render(template, tmp_path, name):
     destination = tmp_path / "project"
-    copier_api_copy(template, destination, package_name=name, db_init_strategy="lazy")
+    render(template, destination, package_name=name, db_init_strategy="lazy")
     assert (destination / name / "__init__.py").exists()
     assert (destination / "index.py").read_text().startswith(f"from {name} import create_app")
 
 
 def test_the_package_name_defaults_to_a_slug_of_the_project_name(template, tmp_path):
     destination = tmp_path / "project"
-    copier_api_copy(template, destination, project_name="  Acme Notes & Co. ")
+    render(template, destination, project_name="  Acme Notes & Co. ")
     assert (destination / "acme_notes_co" / "__init__.py").exists()

@@ -1,5 +1,6 @@
 """What `copier copy` writes: the right files for the chosen strategy, and nothing else."""
 
+import ast
 import json
 import py_compile
 import sys
@@ -8,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from support import STRATEGIES, run
+from template_tools import REPO_ROOT
+from template_tools.commands import run
+from template_tools.matrix import STRATEGIES
 
 COMMON_FILES = {
     ".github/workflows/ci.yml",
@@ -25,39 +28,31 @@ COMMON_FILES = {
     "acme_notes/api.py",
     "acme_notes/config.py",
     "acme_notes/db.py",
+    "acme_notes/errors.py",
     "acme_notes/models.py",
-    "doctor/__init__.py",
-    "doctor/__main__.py",
-    "doctor/findings.py",
-    "doctor/import_guard.py",
-    "doctor/static.py",
+    "acme_notes/schema.py",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_api.py",
-    "tests/test_cold_start.py",
     "tests/test_config.py",
-    "tests/test_doctor.py",
-    "tests/test_import_purity.py",
-    "tests/test_no_build_bytecode.py",
-    "tests/test_no_unfinished_update.py",
-    "tests/vercel_platform.py",
+    "tests/test_schema.py",
+    "tests/test_vercel.py",
 }
+# Each strategy's schema.py and tests/test_schema.py differ; only migrations adds files.
 STRATEGY_FILES = {
     "migrations": {
-        "acme_notes/migrate.py",
         "migrations/alembic.ini",
         "migrations/env.py",
         "migrations/script.py.mako",
         "migrations/versions/0001_create_items.py",
-        "tests/test_migrations.py",
     },
-    "lazy": {"acme_notes/lazy_schema.py", "tests/test_lazy_schema.py"},
-    "init_endpoint": {"acme_notes/init_endpoint.py", "tests/test_init_endpoint.py"},
-    "manual": {"acme_notes/init_db.py", "tests/test_init_db.py"},
+    "lazy": set(),
+    "init_endpoint": set(),
+    "manual": set(),
 }
 STRATEGY_WORDS = {
     "migrations": ("flask_migrate", "alembic", "db upgrade"),
-    "lazy": ("lazy_schema", "ensure_tables"),
+    "lazy": ("on_first_use(",),
     "init_endpoint": ("INIT_TOKEN", "/_init"),
     "manual": ("init-db", "init_db"),
 }
@@ -76,12 +71,37 @@ def test_each_strategy_renders_its_own_files_and_nothing_of_the_others(project, 
 
 
 def test_no_other_strategy_is_mentioned_in_the_code(project, strategy):
-    # doctor/ names every database library on purpose: it checks that none loads at import.
-    code = "\n".join(p.read_text() for p in project.rglob("*.py") if "doctor" not in p.parts)
+    code = "\n".join(p.read_text() for p in project.rglob("*.py"))
     for other, words in STRATEGY_WORDS.items():
         if other != strategy:
             for word in words:
                 assert word not in code, f"{strategy} project mentions {other}'s {word!r}"
+
+
+STRATEGY_INTERFACE = {"init_app", "create_tables", "MISSING_TABLES_HINT"}
+
+
+def test_every_strategy_module_has_the_same_interface(project):
+    tree = ast.parse((project / "acme_notes" / "schema.py").read_text())
+    defined = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
+    defined |= {t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets}
+    assert defined >= STRATEGY_INTERFACE
+
+
+def test_only_the_strategy_files_know_the_strategy():
+    """The factory, db, models, api, config and shared tests render the same for every strategy."""
+    template = REPO_ROOT / "template"
+    shared_code = [
+        path
+        for path in [
+            *template.glob("{{package_name}}/*"),
+            *template.glob("tests/*"),
+            template / "index.py.jinja",
+        ]
+        if "db_init_strategy" not in path.name
+    ]
+    assert shared_code
+    assert [path.name for path in shared_code if "db_init_strategy" in path.read_text()] == []
 
 
 def test_no_template_syntax_is_left_in_any_file(project):
@@ -123,7 +143,7 @@ def test_pyproject_bounds_runtime_dependencies_and_keeps_dev_tools_out(project, 
     for tool in ("pytest", "ruff", "vercel-runtime"):
         assert tool in dev and tool not in runtime
     build_steps = pyproject["tool"]["vercel"]["scripts"]["build"].strip().splitlines()
-    assert (build_steps[-1] == '"$py" -m acme_notes.migrate') == (strategy == "migrations")
+    assert (build_steps[-1] == '"$py" -m acme_notes.schema') == (strategy == "migrations")
 
 
 @pytest.mark.parametrize("python_version", ["3.12", "3.13", "3.14"])

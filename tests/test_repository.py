@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from support import DATABASES, MATRIX, PYTHON_VERSIONS, REPO_ROOT, STRATEGIES, matrix_selection
+from template_tools import REPO_ROOT
+from template_tools.matrix import DATABASES, MATRIX, PYTHON_VERSIONS, STRATEGIES, matrix_selection
 
 
 def test_ci_runs_the_test_command_the_readme_gives():

@@ -4,7 +4,7 @@ import shutil
 
 import pytest
 
-from support import run
+from template_tools.commands import run
 
 
 @pytest.mark.slow

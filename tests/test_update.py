@@ -9,7 +9,10 @@ import shutil
 
 import pytest
 
-from support import STRATEGIES, TemplateCopy, commit_all, copier, git, run_project_tests
+from template_tools.commands import commit_all, copier, git
+from template_tools.matrix import STRATEGIES
+from template_tools.projects import run_project_tests
+from template_tools.repository import TemplateCopy
 
 API = "template/{{package_name}}/api.py"
 README = "template/README.md.jinja"

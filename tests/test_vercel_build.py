@@ -5,16 +5,14 @@ import re
 import shutil
 
 import pytest
+from flask_vercel_doctor.guards import trusted_bytecode
+from flask_vercel_doctor.vercel_runtime import ReadOnlyUnavailable, start_built_function
 
-from support import STRATEGIES, find_python, run, run_project_tests
-from vercel_tools import (
-    REQUIRED,
-    ToolsUnavailable,
-    bundle_files,
-    project_test_module,
-    vercel_build,
-    vercel_platform,
-)
+from template_tools.commands import run
+from template_tools.environments import find_python
+from template_tools.matrix import STRATEGIES
+from template_tools.projects import run_project_tests
+from template_tools.vercel import REQUIRED, ToolsUnavailable, bundle_files, vercel_build
 
 pytestmark = pytest.mark.slow
 
@@ -59,7 +57,7 @@ def test_the_shipped_bundle_holds_bytecode_and_nothing_only_development_needs(bu
     assert not printed(log, "WARNING: no bytecode")
     files = bundle_files(func_dir, copy)
     assert any(path.endswith(".pyc") for path in files), "bytecode is on, yet the bundle holds no .pyc"
-    development_only = ("tests/", "doctor/", ".github/", "README.md", ".copier-answers.yml", "_vendor/pip/")
+    development_only = ("tests/", ".github/", "README.md", ".copier-answers.yml", "_vendor/pip/")
     assert not [path for path in files if path.startswith(development_only)]
 
 
@@ -67,7 +65,7 @@ def test_the_projects_tests_stop_at_the_bytecode_a_local_build_leaves_beside_the
     built, venv_for, tmp_path
 ):
     project, built_copy, _, _, _ = built
-    left_by_build = project_test_module(project, "test_no_build_bytecode").trusted_bytecode(built_copy)
+    left_by_build = trusted_bytecode(built_copy)
     assert built_copy / "acme_notes" / "__pycache__" in left_by_build
     # A checkout with no bytecode of its own (other tests may have run this project), then the build's.
     checkout = shutil.copytree(project, tmp_path / "checkout", ignore=shutil.ignore_patterns("__pycache__"))
@@ -82,28 +80,26 @@ def test_the_projects_tests_stop_at_the_bytecode_a_local_build_leaves_beside_the
 
 def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, record_property):
     project, copy, func_dir, _, _ = built
-    platform = vercel_platform(project)
-    start = platform.start_built_function(func_dir, project_root=copy, python=find_python("3.12"))
+    start = start_built_function(func_dir, project_root=copy, python=find_python("3.12"))
     try:
         with start as function:
             record_property("init_duration_ms", function.init_duration_ms)
             assert function.get("/api/health").json() == {"status": "ok"}
             assert function.alive()
-    except platform.ReadOnlyUnavailable as reason:
+    except ReadOnlyUnavailable as reason:
         skip_or_fail(reason)
 
 
 def test_the_function_imports_its_app_and_dependencies_from_bytecode(built, tmp_path):
     """A .pyc that Python cannot use (another version, a stale hash) means compiling at every cold start."""
     project, copy, func_dir, _, _ = built
-    platform = vercel_platform(project)
     env = {"PYTHONVERBOSE": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'items.sqlite3'}"}
-    start = platform.start_built_function(func_dir, project_root=copy, python=find_python("3.12"), env=env)
+    start = start_built_function(func_dir, project_root=copy, python=find_python("3.12"), env=env)
     try:
         with start as function:
             status = function.get("/api/items").status  # the first database request loads SQLAlchemy
             imports = function.stderr() + function.logs()
-    except platform.ReadOnlyUnavailable as reason:
+    except ReadOnlyUnavailable as reason:
         skip_or_fail(reason)
     assert status in (200, 503)  # 503: tables the strategy has not created yet
     from_bytecode = re.findall(r"^# code object from '(.+)'$", imports, re.MULTILINE)

@@ -1,11 +1,13 @@
-"""Serve one project's ``index.app`` on loopback with the stdlib's single-threaded WSGI server.
+"""Serve a project's ``index.app`` on loopback with the stdlib's single-threaded WSGI server.
 
-Run by benchmark.py with the project's venv: ``python serve.py PROJECT_DIR PORT``. Every
+Run by the benchmark with the project's venv, in the project: ``python serve.py PORT``. Every
 candidate gets this same server, so the requests/second ratios compare the apps, not servers.
 """
 
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+from index import app
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -13,15 +15,6 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
-def main():
-    project_dir, port = sys.argv[1], int(sys.argv[2])
-    sys.path.insert(0, project_dir)
-    from index import app
-
-    with make_server("127.0.0.1", port, app, handler_class=QuietHandler) as server:
-        print("ready", flush=True)
-        server.serve_forever()
-
-
-if __name__ == "__main__":
-    main()
+with make_server("127.0.0.1", int(sys.argv[1]), app, handler_class=QuietHandler) as server:
+    print("ready", flush=True)
+    server.serve_forever()

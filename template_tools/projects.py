@@ -1,0 +1,47 @@
+"""Working in a rendered project: its own test suite, and scripts run by its own interpreter."""
+
+import json
+from pathlib import Path
+
+from .commands import run
+from .environments import project_env
+
+PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
+
+
+def project_script(name):
+    """A module of ``project_scripts/``, to run with a project's interpreter in the project directory."""
+    path = PROJECT_SCRIPTS / f"{name}.py"
+    assert path.is_file(), f"no project script {name}"
+    return path
+
+
+def run_in_project(project, venv, script, *arguments, env=None, check=True, **kwargs):
+    """Run ``project_scripts/<script>.py`` with the project's venv, its directory importable."""
+    command = [venv / "bin" / "python", project_script(script), *map(str, arguments)]
+    # The project is importable as it is on Vercel; PYTHONDONTWRITEBYTECODE keeps shared renders clean.
+    full_env = project_env(venv, PYTHONPATH=str(project), PYTHONDONTWRITEBYTECODE="1", **(env or {}))
+    return run(command, cwd=project, env=full_env, check=check, **kwargs)
+
+
+def report_of(result):
+    """The JSON a project script prints on its last line."""
+    return json.loads(result.stdout.splitlines()[-1])
+
+
+def create_tables(project, venv, database_url=None, **env):
+    """Create the project's tables its own way: the ``create_tables()`` of its strategy module.
+
+    Without ``database_url``, the project's own default: the local SQLite file in ``instance/``.
+    """
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    run_in_project(project, venv, "create_tables", env=env)
+
+
+def run_project_tests(project, venv, *arguments, check=True, env=None):
+    """The generated project's own pytest, run with the shared venv."""
+    command = [venv / "bin" / "python", "-m", "pytest", "-q", "-p", "no:cacheprovider", *arguments]
+    # The template's suite proves the read-only cold starts: they must run here, never skip.
+    full_env = project_env(venv, REQUIRE_READ_ONLY_COLD_START="1", **(env or {}))
+    return run(command, cwd=project, env=full_env, check=check)
