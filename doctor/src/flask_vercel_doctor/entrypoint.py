@@ -214,7 +214,8 @@ def no_entrypoint_finding(project):
         if name not in existing and (found := detect(project, name))
     ]
     if existing:
-        what = f"{', '.join(existing[:3])} {'exists' if len(existing) == 1 else 'exist'} but none defines a top-level app"
+        verb = "exists" if len(existing) == 1 else "exist"
+        what = f"{', '.join(existing[:3])} {verb} but none defines a top-level app"
     else:
         what = (
             "Vercel finds no entrypoint: none of "
@@ -293,7 +294,7 @@ def resolve_legacy_builds(project, builds):
                 resolution.findings.append(
                     error(
                         f"{name}:1",
-                        f"{name} (built by builds[{index}]) defines no top-level app, application or handler class",
+                        f"{name} (built by builds[{index}]) defines no top-level app, application or handler",
                         'Vercel\'s build fails: "Could not find a top-level app, application, or handler"',
                         "define `app = ...` at the top level of that file",
                     )

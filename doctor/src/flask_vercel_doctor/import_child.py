@@ -203,9 +203,11 @@ def missing_setting(error, frames):
     """The variable a settings read at import required, for os.environ and the common settings libraries."""
     module = type(error).__module__
     text = str(error)
-    if isinstance(error, KeyError) and frames and frames[-1].name in ("__getitem__", "getenv_required"):
-        if frames[-1].filename.endswith(os.sep + "os.py"):
-            return str(error.args[0]) if error.args else None
+    from_environ = (
+        frames and frames[-1].name == "__getitem__" and frames[-1].filename.endswith(os.sep + "os.py")
+    )
+    if isinstance(error, KeyError) and from_environ:
+        return str(error.args[0]) if error.args else None
     if module.startswith("environs"):
         match = re.search(r"[Ee]nvironment variable \"?'?([\w.-]+)", text)
         return match[1] if match else None
@@ -239,9 +241,8 @@ def interface(value, variable):
         )
     except (TypeError, ValueError):
         positional = None
-    is_async = inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(
-        getattr(value, "__call__", None)
-    )
+    call = value.__call__ if callable(value) else None
+    is_async = inspect.iscoroutinefunction(value) or inspect.iscoroutinefunction(call)
     if is_async and positional == 3:
         return "asgi", None
     if positional == 2:

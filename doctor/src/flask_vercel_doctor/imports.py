@@ -175,7 +175,7 @@ class ImportRun:
         for shadow in result.get("shadowed", []):
             yield error(
                 shadow["where"],
-                f"{shadow['where'].partition(':')[0]} hides the module {shadow['name']!r} of {shadow['provider']}",
+                f"{shadow['where'].partition(':')[0]} hides {shadow['name']!r} of {shadow['provider']}",
                 "the project root comes first on sys.path on Vercel, so every `import "
                 f"{shadow['name']}` (yours and your dependencies') gets this file and fails",
                 "rename it to a name only this project uses",
@@ -221,8 +221,8 @@ class ImportRun:
         return error(
             where,
             f"importing {self.entrypoint.file} did not finish within {self.timeout:g} s (stopped here)",
-            "Vercel imports the module before serving anything, so the function times out at every cold start "
-            "(a server started at import, a loop, a wait on the network or on input)",
+            "Vercel imports the module before serving anything, so the function times out at every cold "
+            "start (a server started at import, a loop, a wait on the network or on input)",
             'move that work into a function; a server belongs under `if __name__ == "__main__":`',
         )
 
@@ -255,8 +255,8 @@ class ImportRun:
 def import_failure(where, failure, module):
     if failure["type"] in ("ModuleNotFoundError", "ImportError"):
         fix = (
-            "make sure every package the app imports is in requirements.txt or pyproject.toml (Vercel installs "
-            "only those) and that the import names a module of the project"
+            "make sure every package the app imports is in requirements.txt or pyproject.toml (Vercel "
+            "installs only those) and that the import names a module of the project"
         )
     else:
         fix = f"run `python -c 'import {module}'` with only the variables set on Vercel, and fix that line"

@@ -320,9 +320,9 @@ def entry_clash(project, entrypoint):
         error(
             f"{entrypoint.file}:1",
             f"{entrypoint.file} has the same name as the package {package}/",
-            f"Vercel's runtime registers {entrypoint.file} as the module {entrypoint.module!r} before running "
-            f"it, so `from {entrypoint.module} import ...` finds the file, not the package (cannot import "
-            f"name ..., or {entrypoint.module!r} is not a package)",
+            f"Vercel's runtime registers {entrypoint.file} as the module {entrypoint.module!r} before "
+            f"running it, so `from {entrypoint.module} import ...` finds the file, not the package "
+            f"(cannot import name ..., or {entrypoint.module!r} is not a package)",
             f"rename {entrypoint.file} (to index.py, for example) or the package",
         )
     ]
@@ -338,7 +338,7 @@ def check_configuration(project):
                 f"vercel.json:{vercel_json.line}",
                 f"Vercel cannot read vercel.json: {vercel_json.problem}",
                 "the deployment fails before anything is built",
-                "save vercel.json as UTF-8 without a byte-order mark, and check it with `python -m json.tool`",
+                "save it as UTF-8 without a byte-order mark; `python -m json.tool vercel.json` checks it",
             )
         )
     elif vercel_json and not isinstance(vercel_json.data, dict):
@@ -351,8 +351,8 @@ def check_configuration(project):
             warning(
                 f"vercel.json:{line}",
                 'vercel.json uses the legacy "routes"',
-                "hand-written routes bypass Vercel's routing to the Flask function, and cannot be combined with "
-                "rewrites, redirects or headers",
+                "hand-written routes bypass Vercel's routing to the Flask function, and cannot be combined "
+                "with rewrites, redirects or headers",
                 'use "rewrites" (or nothing: the Flask preset routes every path to the app)',
             )
         )
