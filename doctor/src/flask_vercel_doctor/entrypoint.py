@@ -153,12 +153,11 @@ def framework_of(project, resolution):
         return None
     if project.flask_declared_in:
         return "flask"
-    manifests = " or ".join(f"a {name}" for name in ("requirements.txt", "pyproject.toml", "Pipfile"))
     resolution.findings.append(
         error(
             "vercel.json:1" if project.vercel_json else "requirements.txt:1",
-            f"Vercel cannot tell this is a Flask app: no {manifests} mentions Flask, and vercel.json sets no "
-            '"framework"',
+            "Vercel cannot tell this is a Flask app: none of requirements.txt, pyproject.toml, Pipfile "
+            'mentions Flask, and vercel.json sets no "framework"',
             "a new Vercel project then gets the framework preset Other, builds no Python function and serves "
             "the .py files as static files",
             'list flask in requirements.txt or pyproject.toml, or add "framework": "flask" to vercel.json',

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
+IMPORT_FAILS = "Vercel's runtime then answers every request with 500 FUNCTION_INVOCATION_FAILED"
+SYNTAX_FIX = "fix the syntax (`python -m py_compile FILE` shows the error), or save the file as UTF-8"
 
 # kind -> (severity, why it matters on Vercel, the fix)
 KINDS = {

@@ -98,4 +98,3 @@ def unfinished_update(root):
             "the file of the same name without .rej, then delete the .rej file"
         )
     return "; ".join(problems) + "; then run the tests again and commit." if problems else None
-

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import entrypoint as entrypoints
 from .environment import child_environment, project_python
-from .findings import CouldNotRun, Finding, error, merged, warning
+from .findings import IMPORT_FAILS, SYNTAX_FIX, CouldNotRun, Finding, error, merged, warning
 from .project import Project, is_local_state, walk_files
 
 CHILD = Path(__file__).with_name("import_child.py")
@@ -30,13 +30,6 @@ SLOW_FACTOR = 5
 SLOW_WITHOUT_FLASK_MS = 1000  # for apps that do not use Flask
 IMPORTTIME = re.compile(r"^import time:\s+\d+ \|\s+(\d+) \| (\s*)(\S+)")
 MARKER = "@@doctor: importing the entrypoint@@"
-BASELINE = (
-    "import json, sys, time\n"
-    "started = time.perf_counter()\n"
-    "try:\n    import flask\nexcept ImportError:\n    flask = None\n"
-    "ms = (time.perf_counter() - started) * 1000 if flask else None\n"
-    "print(json.dumps({'version': list(sys.version_info[:2]), 'flask_ms': ms}))\n"
-)
 
 
 @dataclass
@@ -90,16 +83,15 @@ class ImportRun:
         self.env = child_environment(project.root, self.tmp, env)
 
     def report(self):
-        flask_ms = self.baseline()
         copy_as_deployed(self.project.root, self.copy)
         before = snapshot(self.copy)
         result, stderr = self.run_child()
-        report = ImportReport(self.entrypoint, self.python, flask_ms=flask_ms)
+        report = ImportReport(self.entrypoint, self.python)
         report.output = stderr.partition(MARKER)[2]
         if result is None:
             report.findings = [self.did_not_finish(stderr)]
             return report
-        report.import_ms = result["import_ms"]
+        report.import_ms, report.flask_ms = result["import_ms"], result["flask_ms"]
         report.loaded_modules = result["loaded_modules"]
         report.app_type = result["app_type"]
         report.largest_imports = largest_imports(report.output, own=top_level_names(self.project))
@@ -132,20 +124,6 @@ class ImportRun:
             stdout, stderr = process.communicate()
         return process.returncode, stdout.decode(errors="replace"), stderr.decode(errors="replace")
 
-    def baseline(self):
-        """`import flask` alone in the project's interpreter: the yardstick for a slow import."""
-        code, stdout, stderr = self.run_python(["-c", BASELINE], self.tmp, 60)
-        try:
-            measured = json.loads(stdout.strip().splitlines()[-1])
-        except (ValueError, IndexError):
-            raise CouldNotRun(f"could not run {self.python}: {(stderr or stdout).strip()[-500:]}") from None
-        if tuple(measured["version"]) < (3, 10):
-            version = ".".join(map(str, measured["version"]))
-            raise CouldNotRun(
-                f"could not run: {self.python} is Python {version}; Vercel runs Python 3.12 or later"
-            )
-        return measured["flask_ms"] and round(measured["flask_ms"], 1)
-
     def run_child(self):
         config = {
             "root": str(self.copy),
@@ -163,8 +141,14 @@ class ImportRun:
         config_path.write_text(json.dumps(config))
         arguments = ["-X", "importtime", str(CHILD), str(config_path)]
         _, _, stderr = self.run_python(arguments, self.copy, self.timeout + 15)
+        stderr = stderr.replace(str(self.copy), str(self.project.root))
+        if MARKER not in stderr:  # the child died before the import: this interpreter cannot run it
+            raise CouldNotRun(f"could not run {self.python}: {stderr.strip()[-600:]}")
         report = self.scratch / "report.json"
-        return (json.loads(report.read_text()) if report.exists() else None), stderr
+        if not report.exists():
+            return None, stderr
+        # Paths in messages name the project, not the copy the import ran on.
+        return json.loads(report.read_text().replace(str(self.copy), str(self.project.root))), stderr
 
     def at(self, where):
         return where or f"{self.entrypoint.file}:{self.entrypoint.line}"
@@ -253,7 +237,9 @@ class ImportRun:
 
 
 def import_failure(where, failure, module):
-    if failure["type"] in ("ModuleNotFoundError", "ImportError"):
+    if failure["type"] in ("SyntaxError", "IndentationError", "TabError"):
+        fix = SYNTAX_FIX
+    elif failure["type"] in ("ModuleNotFoundError", "ImportError"):
         fix = (
             "make sure every package the app imports is in requirements.txt or pyproject.toml (Vercel "
             "installs only those) and that the import names a module of the project"
@@ -263,7 +249,7 @@ def import_failure(where, failure, module):
     return error(
         where,
         f"importing the entrypoint raised {failure['type']}: {failure['message']}",
-        "Vercel's runtime then answers every request with 500 FUNCTION_INVOCATION_FAILED",
+        IMPORT_FAILS,
         fix,
     )
 

@@ -11,7 +11,7 @@ import ast
 from textwrap import shorten
 
 from . import sources
-from .findings import Finding, error, warning
+from .findings import IMPORT_FAILS, SYNTAX_FIX, Finding, error, warning
 
 DATABASE_CALLS = {
     "sqlite3.connect",
@@ -88,14 +88,11 @@ def check_file(project, name, *, imported):
     except (sources.UnreadableSource, SyntaxError, ValueError) as problem:
         line = getattr(problem, "lineno", None) or 1
         make = error if imported else warning
-        return [
-            make(
-                f"{name}:{line}",
-                f"{name} cannot be imported: {getattr(problem, 'msg', None) or problem}",
-                "importing it raises SyntaxError" + (", so every request fails" if imported else ""),
-                "fix the file (python -m py_compile shows the error), or save it as UTF-8",
-            )
-        ]
+        why = IMPORT_FAILS if imported else "importing it raises SyntaxError"
+        what = f"importing the entrypoint raised SyntaxError: {getattr(problem, 'msg', None) or problem}"
+        if not imported:
+            what = f"{name} cannot be imported: {getattr(problem, 'msg', None) or problem}"
+        return [make(f"{name}:{line}", what, why, SYNTAX_FIX)]
     visitor = ImportTimeCode(name)
     visitor.visit(tree)
     return visitor.findings
@@ -143,6 +140,7 @@ class ImportTimeCode(ast.NodeVisitor):
         self.filename = filename
         self.aliases = {}  # local name -> dotted name it was imported as
         self.bindings = {}  # module-level name -> dotted call it holds, e.g. "sqlalchemy.create_engine()"
+        self.tmp_names = set()  # names bound to a path under /tmp or tempfile's directory
         self.findings = []
 
     # Scopes that do not run at import: only their decorators and defaults do.
@@ -180,6 +178,8 @@ class ImportTimeCode(ast.NodeVisitor):
 
     def visit_Assign(self, node):
         self.generic_visit(node)
+        if self.is_tmp(node.value):
+            self.tmp_names.update(t.id for t in node.targets if isinstance(t, ast.Name))
         if isinstance(node.value, ast.Call):
             call = self.dotted(node.value)
             for target in node.targets:
@@ -248,6 +248,8 @@ class ImportTimeCode(ast.NodeVisitor):
         if isinstance(node, ast.Call):
             name = self.dotted(node.func) or ""
             return name.startswith("tempfile.") or bool(node.args and self.is_tmp(node.args[0]))
+        if isinstance(node, ast.Name) and node.id in self.tmp_names:
+            return True
         if isinstance(node, ast.Attribute | ast.Name):
             return (self.dotted(node) or "").startswith("tempfile.")
         return False
