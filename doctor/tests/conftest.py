@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from support import project_venv
 
 pytest_plugins = ["pytester"]
@@ -51,4 +52,6 @@ def untouched():
     yield watch
     for root, before in watched.items():
         after = tree_state(root)
-        assert after == before, f"the doctor changed {root}: {sorted(set(after.items()) ^ set(before.items()))}"
+        assert after == before, (
+            f"the doctor changed {root}: {sorted(set(after.items()) ^ set(before.items()))}"
+        )

@@ -5,8 +5,8 @@ Each case: the file and variable Vercel serves (None when it serves nothing), th
 """
 
 import pytest
-from conftest import CORPUS
 
+from conftest import CORPUS
 from flask_vercel_doctor import diagnose
 
 SEARCH = "Vercel's search"
@@ -36,7 +36,10 @@ CASES = {
         ],
     ),
     "no_entrypoint": (None, [("error", "index.py:1", "index.py exists but none defines a top-level app")]),
-    "not_detected_as_flask": (None, [("error", "requirements.txt:1", "Vercel cannot tell this is a Flask app")]),
+    "not_detected_as_flask": (
+        None,
+        [("error", "requirements.txt:1", "Vercel cannot tell this is a Flask app")],
+    ),
     # What fails at import
     "create_app_writes_log": (
         ("index.py", "app", SEARCH),
