@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from . import sources
-from .findings import error, warning
+from .findings import SYNTAX_FIX, error, warning
 
 ENTRY_DIRECTORIES = ("", "src", "app", "api")
 ENTRY_FILES = ("app", "index", "server", "main", "wsgi", "asgi")
@@ -83,7 +83,7 @@ def defined_names(tree):
 def find_app_or_handler(text):
     """(variable, line) for the first name Vercel's detection accepts in ``text``, or None."""
     try:
-        tree = ast.parse(text)
+        tree = ast.parse(text.removeprefix("\ufeff"))
     except (SyntaxError, ValueError):
         return None
     return next(defined_names(tree), None)
@@ -123,9 +123,12 @@ def resolve(project):
         resolution.entrypoints += [configured] if configured else []
         return resolution
     for candidate in CANDIDATES:
-        if (project.root / candidate).is_file() and (found := detect(project, candidate)):
+        if not (project.root / candidate).is_file():
+            continue
+        if found := detect(project, candidate):
             resolution.entrypoints.append(Entrypoint(candidate, found[0], SEARCH, found[1]))
             return resolution
+        resolution.findings += unparsable(project, candidate)
     if script := project_scripts_entrypoint(project, resolution):
         resolution.entrypoints.append(script)
     elif not resolution.findings:
@@ -203,6 +206,23 @@ def project_scripts_entrypoint(project, resolution):
         )
     )
     return None
+
+
+def unparsable(project, candidate):
+    """A candidate Vercel's search passes over because it cannot parse it, which is easy to miss."""
+    try:
+        ast.parse(project.source(candidate))
+    except (sources.UnreadableSource, SyntaxError, ValueError) as problem:
+        return [
+            warning(
+                f"{candidate}:{getattr(problem, 'lineno', None) or 1}",
+                f"Vercel's search passes over {candidate}: it cannot be parsed ({problem})",
+                "a file with a syntax error defines no app for Vercel's builder, so another file (or none) "
+                "is served",
+                SYNTAX_FIX,
+            )
+        ]
+    return []
 
 
 def no_entrypoint_finding(project):
