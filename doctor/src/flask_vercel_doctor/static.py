@@ -247,7 +247,12 @@ class ImportTimeCode(ast.NodeVisitor):
             return self.is_tmp(node.left)
         if isinstance(node, ast.Call):
             name = self.dotted(node.func) or ""
-            return name.startswith("tempfile.") or bool(node.args and self.is_tmp(node.args[0]))
+            receiver = node.func.value if isinstance(node.func, ast.Attribute) else None
+            return (
+                name.startswith("tempfile.")
+                or bool(node.args and self.is_tmp(node.args[0]))
+                or (receiver is not None and self.is_tmp(receiver))
+            )
         if isinstance(node, ast.Name) and node.id in self.tmp_names:
             return True
         if isinstance(node, ast.Attribute | ast.Name):
