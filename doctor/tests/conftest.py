@@ -15,6 +15,7 @@ CORPUS_REQUIREMENTS = [
     "environs>=14,<16",
     "flask>=3.1,<4",
     "flask-sqlalchemy>=3.1,<4",
+    "psycopg[binary]>=3.2,<4",
     "pydantic-settings>=2.6,<3",
     "pytest>=8.3,<10",
     "python-decouple>=3.8,<4",

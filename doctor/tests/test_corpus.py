@@ -52,6 +52,13 @@ CASES = {
             ("warning", "index.py:9", "db.create_all() runs at import"),
         ],
     ),
+    "connects_in_create_app": (
+        ("index.py", "app", SEARCH),
+        [
+            ("error", "acme/__init__.py:9", "raised psycopg.OperationalError: connection failed"),
+            ("warning", "acme/__init__.py:9", "the import connects to a database with psycopg.connect()"),
+        ],
+    ),
     "module_level_app_run": (
         ("index.py", "app", SEARCH),
         [("error", "index.py:11", "the import binds a socket to ('127.0.0.1', 0) (starts a server)")],

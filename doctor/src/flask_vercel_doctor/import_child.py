@@ -182,7 +182,7 @@ class DriverConnectWatch:
 
             def watched_connect(*args, **kwargs):
                 if guard.recording:
-                    guard.record("database", f"{name}.connect() to a database")
+                    guard.record("database", f"connects to a database with {name}.connect()")
                 return connect(*args, **kwargs)
 
             module.connect = watched_connect
