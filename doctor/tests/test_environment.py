@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from conftest import CORPUS
-from flask_vercel_doctor import CouldNotRun, check_import
+from flask_vercel_doctor import CouldNotRun, Entrypoint, ImportReport, check_import
 from flask_vercel_doctor.environment import project_python
+from flask_vercel_doctor.imports import slow_import
 
 
 def test_a_given_interpreter_comes_first(tmp_path, corpus_python):
@@ -50,3 +51,17 @@ def test_check_import_reports_that_vercel_would_serve_nothing(tmp_path):
     (tmp_path / "requirements.txt").write_text("flask\n")
     [finding] = check_import(tmp_path).errors
     assert finding.what.startswith("Vercel finds no entrypoint")
+
+
+def test_an_import_is_slow_at_six_times_flask_alone_and_the_warning_names_the_costliest():
+    entrypoint = Entrypoint("index.py", "app", "")
+    largest = [("pandas", 900.0), ("sqlalchemy", 300.0), ("flask", 150.0), ("jinja2", 40.0)]
+    report = ImportReport(entrypoint, import_ms=1300.0, flask_ms=200.0, largest_imports=largest)
+    [finding] = slow_import(report)
+    assert (finding.severity, finding.where) == ("warning", "index.py:1")
+    assert finding.what == (
+        "importing index.py took 1300 ms, more than 6 × `import flask` alone (200 ms); "
+        "the largest imports: pandas 900 ms, sqlalchemy 300 ms, flask 150 ms"
+    )
+    assert slow_import(ImportReport(entrypoint, import_ms=1200.0, flask_ms=200.0)) == []
+    assert slow_import(ImportReport(entrypoint, import_ms=1200.0, flask_ms=None))[0].what.endswith("1000 ms")
