@@ -3,14 +3,14 @@
 from dataclasses import dataclass, field
 
 from . import entrypoint as entrypoints
-from .findings import CouldNotRun, merged
+from .findings import CouldNotRun, Report, merged
 from .imports import DEFAULT_TIMEOUT, check_import
 from .project import Project
 from .static import check_project
 
 
 @dataclass
-class Diagnosis:
+class Diagnosis(Report):
     root: object
     entrypoints: list = field(default_factory=list)  # usually one; legacy builds may name several
     findings: list = field(default_factory=list)
@@ -20,14 +20,6 @@ class Diagnosis:
     def entrypoint(self):
         """The Entrypoint Vercel serves (file, module, variable, how), or None when it finds none."""
         return self.entrypoints[0] if self.entrypoints else None
-
-    @property
-    def errors(self):
-        return [f for f in self.findings if f.is_error]
-
-    @property
-    def warnings(self):
-        return [f for f in self.findings if not f.is_error]
 
 
 def diagnose(project_root, *, python=None, env=None, timeout=DEFAULT_TIMEOUT, static_only=False):

@@ -28,6 +28,19 @@ APP_NAMES = ("app", "application")
 HANDLER_CLASSES = ("handler", "Handler")
 PYTHON_FRAMEWORKS = {"flask", "fastapi", "django", "fasthtml", "python"}
 MODULE_ATTRIBUTE = re.compile(r"([A-Za-z_][\w.]*)\s*:\s*([A-Za-z_]\w*)")
+# The settings of pyproject.toml that name the entrypoint: where, and what when they name no file.
+PYPROJECT_ENTRYPOINTS = {
+    "[tool.vercel] entrypoint": (
+        ("tool", "vercel", "entrypoint"),
+        'Vercel\'s build stops with "no matching module file was found"',
+        'write it as "module:variable", e.g. "index:app" for index.py, or delete it to let Vercel search',
+    ),
+    "[project.scripts] app": (
+        ("project", "scripts", "app"),
+        "Vercel finds no entrypoint and the build fails",
+        "point it at the module that defines the app, or define app in index.py",
+    ),
+}
 SEARCH = (
     f"Vercel's search: the first of {', '.join(f + '.py' for f in ENTRY_FILES)} in the root, then src/, "
     "app/, api/ that defines app, application or a handler class"
@@ -118,7 +131,7 @@ def resolve(project):
     framework = framework_of(project, resolution)
     if framework is None:
         return resolution
-    configured = tool_vercel_entrypoint(project, resolution)
+    configured = pyproject_entrypoint(project, resolution, "[tool.vercel] entrypoint")
     if configured or resolution.findings:
         resolution.entrypoints += [configured] if configured else []
         return resolution
@@ -129,7 +142,7 @@ def resolve(project):
             resolution.entrypoints.append(Entrypoint(candidate, found[0], SEARCH, found[1]))
             return resolution
         resolution.findings += unparsable(project, candidate)
-    if script := project_scripts_entrypoint(project, resolution):
+    if script := pyproject_entrypoint(project, resolution, "[project.scripts] app"):
         resolution.entrypoints.append(script)
     elif not resolution.findings:
         resolution.findings.append(no_entrypoint_finding(project))
@@ -169,40 +182,24 @@ def framework_of(project, resolution):
     return None
 
 
-def tool_vercel_entrypoint(project, resolution):
-    value = project.pyproject.get("tool", {}).get("vercel", {}).get("entrypoint")
-    if value is None:
-        return None
-    where = f"pyproject.toml:{project.line_of('pyproject.toml', 'entrypoint')}"
+def pyproject_entrypoint(project, resolution, setting):
+    """The entrypoint a "module:variable" setting of pyproject.toml names; a finding when it names no file."""
+    keys, why, fix = PYPROJECT_ENTRYPOINTS[setting]
+    value = project.pyproject
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    if value is None or (keys[0] == "project" and not isinstance(value, str)):
+        return None  # the builder ignores an [project.scripts] app that is not a string
     file, variable = module_file(project, value) if isinstance(value, str) else (None, None)
     if file and (project.root / file).is_file():
-        return Entrypoint(file, variable, "[tool.vercel] entrypoint in pyproject.toml", 1)
+        return Entrypoint(file, variable, f"{setting} in pyproject.toml")
     resolution.findings.append(
         error(
-            where,
-            f"[tool.vercel] entrypoint = {value!r} names no module file of this project"
+            f"pyproject.toml:{project.line_of('pyproject.toml', f'{keys[-1]} =')}",
+            f"{setting} = {value!r} names no module file of this project"
             + (f" ({file} does not exist)" if file else ""),
-            'Vercel\'s build stops with "no matching module file was found"',
-            'write it as "module:variable", e.g. "index:app" for index.py, or delete it to let Vercel search',
-        )
-    )
-    return None
-
-
-def project_scripts_entrypoint(project, resolution):
-    value = project.pyproject.get("project", {}).get("scripts", {}).get("app")
-    if not isinstance(value, str):
-        return None
-    file, variable = module_file(project, value)
-    if file and (project.root / file).is_file():
-        return Entrypoint(file, variable, "[project.scripts] app in pyproject.toml", 1)
-    resolution.findings.append(
-        error(
-            f"pyproject.toml:{project.line_of('pyproject.toml', 'app')}",
-            f"[project.scripts] app = {value!r} names no module file of this project"
-            + (f" ({file} does not exist)" if file else ""),
-            "Vercel finds no entrypoint and the build fails",
-            "point it at the module that defines the app, or define app in index.py",
+            why,
+            fix,
         )
     )
     return None

@@ -110,5 +110,17 @@ def merged(*groups):
     return sorted(result, key=location_key)
 
 
+class Report:
+    """What a pass found, split by severity (``findings`` is set by the subclass)."""
+
+    @property
+    def errors(self):
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self):
+        return [f for f in self.findings if not f.is_error]
+
+
 class CouldNotRun(Exception):
     """The doctor cannot check this project at all (exit code 2); the message says why and what to do."""

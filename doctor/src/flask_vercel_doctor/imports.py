@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import entrypoint as entrypoints
 from .environment import child_environment, project_python
-from .findings import IMPORT_FAILS, SYNTAX_FIX, CouldNotRun, Finding, error, merged, warning
+from .findings import IMPORT_FAILS, SYNTAX_FIX, CouldNotRun, Finding, Report, error, merged, warning
 from .project import Project, is_local_state, walk_files
 
 CHILD = Path(__file__).with_name("import_child.py")
@@ -33,7 +33,7 @@ MARKER = "@@doctor: importing the entrypoint@@"
 
 
 @dataclass
-class ImportReport:
+class ImportReport(Report):
     entrypoint: object = None  # the Entrypoint imported, None when Vercel would find none
     python: str = ""
     findings: list = field(default_factory=list)
@@ -43,14 +43,6 @@ class ImportReport:
     largest_imports: list = field(default_factory=list)  # (module, ms), the costliest first
     app_type: str | None = None
     output: str = ""  # what the import printed, for a failing test
-
-    @property
-    def errors(self):
-        return [f for f in self.findings if f.is_error]
-
-    @property
-    def warnings(self):
-        return [f for f in self.findings if not f.is_error]
 
 
 def check_import(project_root, *, python=None, env=None, timeout=DEFAULT_TIMEOUT, entrypoint=None):
