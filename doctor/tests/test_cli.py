@@ -26,8 +26,8 @@ def test_a_clean_project_exits_0_and_says_what_vercel_serves(corpus_python):
     assert lines[3:] == ["0 errors, 0 warnings."]
 
 
-def test_errors_exit_1_one_line_each(corpus_python):
-    result = run_doctor(CORPUS / "create_app_writes_log", "--python", corpus_python)
+def test_errors_exit_1_one_line_each(corpus_python, untouched):
+    result = run_doctor(untouched(CORPUS / "create_app_writes_log"), "--python", corpus_python)
     assert result.returncode == 1
     assert result.stdout.splitlines()[-2:] == [
         "notes/__init__.py:9: error: the import creates the directory 'logs': the deployed files are "

@@ -73,6 +73,13 @@ def main(argv=None):
     except CouldNotRun as reason:
         print(f"flask-vercel-doctor: {reason}", file=sys.stderr)
         return 2
+    except Exception as bug:  # noqa: BLE001 (a sentence, never a traceback, even for the doctor's own bug)
+        print(
+            f"flask-vercel-doctor: could not run: the doctor failed ({type(bug).__name__}: {bug}); please "
+            "report it with the layout of the project",
+            file=sys.stderr,
+        )
+        return 2
     print_report(diagnosis)
     return 1 if diagnosis.errors else 0
 

@@ -85,7 +85,7 @@ def check_file(project, name, *, imported):
     try:
         text = project.source(name)
         tree = ast.parse(text, name)
-    except (sources.UnreadableSource, SyntaxError, ValueError) as problem:
+    except (sources.UnreadableSource, SyntaxError, ValueError, OSError) as problem:
         line = getattr(problem, "lineno", None) or 1
         make = error if imported else warning
         why = IMPORT_FAILS if imported else "importing it raises SyntaxError"
