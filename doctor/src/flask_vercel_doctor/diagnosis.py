@@ -41,11 +41,13 @@ def diagnose(project_root, *, python=None, env=None, timeout=DEFAULT_TIMEOUT, st
             diagnosis.imports.append(report)
     dynamic = [finding for report in diagnosis.imports for finding in report.findings]
     # The import pass proves what the static pass suspects: its finding at a line comes first.
-    diagnosis.findings = merged(resolution.findings, dynamic, without_suspicions(static, dynamic))
+    diagnosis.findings = merged(
+        resolution.findings, dynamic, without_suspicions(static, [*resolution.findings, *dynamic])
+    )
     return diagnosis
 
 
-def without_suspicions(static, dynamic):
-    """Static findings, less those at a line where the import pass reported something."""
-    proven = {finding.where for finding in dynamic}
+def without_suspicions(static, proven):
+    """Static warnings, less those at a line where the resolution or the import pass reported something."""
+    proven = {finding.where for finding in proven}
     return [finding for finding in static if finding.is_error or finding.where not in proven]

@@ -144,7 +144,7 @@ def resolve(project):
         resolution.findings += unparsable(project, candidate)
     if script := pyproject_entrypoint(project, resolution, "[project.scripts] app"):
         resolution.entrypoints.append(script)
-    elif not resolution.findings:
+    elif not any(finding.is_error for finding in resolution.findings):
         resolution.findings.append(no_entrypoint_finding(project))
     return resolution
 
@@ -302,7 +302,16 @@ def resolve_legacy_builds(project, builds):
             )
         for name in matches:
             found = detect(project, name) if name.endswith(".py") else None
-            if found:
+            if not name.endswith(".py"):
+                resolution.findings.append(
+                    error(
+                        where,
+                        f'builds[{index}].src "{src}" matches {name}, which is not a Python file',
+                        "Vercel's Python build fails for it (configured entrypoint not found)",
+                        "make src name only the .py file that defines the app",
+                    )
+                )
+            elif found:
                 resolution.entrypoints.append(
                     Entrypoint(name, found[0], f"vercel.json builds[{index}].src", found[1])
                 )
