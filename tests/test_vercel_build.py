@@ -5,9 +5,9 @@ import re
 import shutil
 
 import pytest
+
 from flask_vercel_doctor.guards import trusted_bytecode
 from flask_vercel_doctor.vercel_runtime import ReadOnlyUnavailable, start_built_function
-
 from template_tools.commands import run
 from template_tools.environments import find_python
 from template_tools.matrix import STRATEGIES

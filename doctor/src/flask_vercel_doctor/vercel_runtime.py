@@ -1,0 +1,291 @@
+"""Play the Vercel platform for a project's function: start it the way Vercel does and send it requests.
+
+Vercel's Python runtime (`vercel_runtime.vc_init`, from the `vercel-runtime` package) starts the app in a
+fresh process, then reports to the platform over the Unix socket named by VERCEL_IPC_PATH: NUL-terminated
+JSON messages such as `server-started` (with the HTTP port and the init duration) or `unrecoverable-error`
+(what users see as 500 FUNCTION_INVOCATION_FAILED). Here the caller is the platform.
+
+- `start_project(root, python=...)` runs the project's sources with an interpreter that has its dependencies
+  and `vercel-runtime`, serving the file and variable Vercel's builder would pick (see entrypoint.py).
+- `start_built_function(func_dir, project_root=..., python=...)` runs the output of `vercel build` with a
+  bare interpreter: everything the app imports must come from the bundle.
+
+Both run read-only by default (the project tree is read-only on Vercel) in an environment holding only PATH
+plus what the caller passes. Standard library only.
+"""
+
+import base64
+import contextlib
+import functools
+import http.client
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from .entrypoint import resolve
+from .project import Project
+
+START_TIMEOUT = 60
+
+# What the trampoline `vercel build` writes (vc__handler__python.py) does before importing the runtime.
+SOURCE_LAUNCHER = """\
+import os, sys, time
+root, entry_file, module_name, variable = sys.argv[1:5]
+os.environ.update({
+    "__VC_PY_BOOT_START_MS": str(int(time.monotonic() * 1000)),
+    "__VC_HANDLER_MODULE_NAME": module_name,
+    "__VC_HANDLER_ENTRYPOINT": entry_file,
+    "__VC_HANDLER_ENTRYPOINT_ABS": os.path.join(root, entry_file),
+    "__VC_HANDLER_VENDOR_DIR": "_vendor",
+    "__VC_HANDLER_VARIABLE_NAME": variable,
+})
+sys.path.insert(0, root)
+try:
+    import vercel_runtime.vc_init
+except ModuleNotFoundError as missing:
+    if missing.name != "vercel_runtime":
+        raise
+    sys.exit(f"{sys.executable} has no vercel-runtime: add it to the project's dev dependencies")
+"""
+
+# A built function brings its own trampoline; import it from the task root like the platform does.
+BUILT_LAUNCHER = (
+    "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module(sys.argv[2])"
+)
+
+# Prefix for a command: makes the directory given next read-only in a private mount namespace, cd's into it.
+REMOUNT_READ_ONLY = 'set -e; mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; cd "$1"; shift; exec "$@"'
+READ_ONLY = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REMOUNT_READ_ONLY, "read-only"]
+
+
+class FunctionFailed(AssertionError):
+    """The function died, reported an unrecoverable error or did not answer; says what it printed."""
+
+
+class ReadOnlyUnavailable(RuntimeError):
+    """This machine cannot make a directory read-only for one process (needs root and mount namespaces)."""
+
+
+class Response:
+    def __init__(self, status, body):
+        self.status = status
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class RunningFunction:
+    """A function that announced `server-started`; `init_duration_ms` is the runtime's own figure."""
+
+    def __init__(self, process, messages, output_dir):
+        self.process = process
+        self.messages = messages
+        self.output_dir = output_dir
+        self.port = None
+        self.init_duration_ms = None
+
+    def alive(self):
+        return self.process.poll() is None
+
+    def stderr(self):
+        return (self.output_dir / "stderr").read_text(errors="replace")
+
+    def logs(self):
+        """What the app printed once the runtime took over its output: the runtime sends it over IPC."""
+        chunks = [m["payload"]["message"] for m in self.messages.items if m["type"] == "log"]
+        return "".join(base64.b64decode(chunk).decode(errors="replace") for chunk in chunks)
+
+    def request(self, method, path, body=None, headers=None):
+        """Send a request as Vercel's proxy does and wait until the runtime reports its end."""
+        invocation_id = uuid.uuid4().hex
+        all_headers = {
+            "host": "localhost",
+            "x-forwarded-proto": "https",
+            "x-forwarded-for": "127.0.0.1",
+            "x-real-ip": "127.0.0.1",
+            "x-vercel-internal-invocation-id": invocation_id,
+            "x-vercel-internal-request-id": invocation_id[:8],
+        }
+        if body is not None:
+            body = json.dumps(body).encode()
+            all_headers["content-type"] = "application/json"
+        all_headers.update(headers or {})
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=body, headers=all_headers)
+            response = connection.getresponse()
+            result = Response(response.status, response.read())
+        except (OSError, http.client.HTTPException) as error:
+            raise self.failure(f"{method} {path} got no response: {error!r}") from error
+        finally:
+            connection.close()
+        if not self.messages.wait_for(lambda m: m["type"] == "end" and invoked(m) == invocation_id, 5):
+            raise self.failure(f"the runtime never reported the end of {method} {path}")
+        return result
+
+    def get(self, path, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.request("POST", path, **kwargs)
+
+    def failure(self, what):
+        return FunctionFailed(
+            f"{what} (exit code {self.process.poll()})\n--- function stderr ---\n{self.stderr()}"
+        )
+
+    def wait_until_started(self, timeout):
+        started = self.messages.wait_for(
+            lambda m: m["type"] in ("server-started", "unrecoverable-error"), timeout, self.alive
+        )
+        if started is None:
+            reason = "exited" if not self.alive() else f"did not start within {timeout} s"
+            raise self.failure(f"the function {reason} before announcing server-started")
+        payload = started.get("payload") or {}
+        if started["type"] == "unrecoverable-error":
+            raise self.failure(f"unrecoverable-error: {payload.get('message')}")
+        self.port = payload["httpPort"]
+        self.init_duration_ms = payload.get("initDuration")
+
+
+def invoked(message):
+    return ((message.get("payload") or {}).get("context") or {}).get("invocationId")
+
+
+class Messages:
+    """Listens on the IPC socket and keeps every JSON message the runtime sends."""
+
+    def __init__(self, path):
+        self.path = path
+        self.items = []
+        self.changed = threading.Condition()
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.listener.bind(path)
+        self.listener.listen()
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    def accept(self):
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = self.listener.accept()
+                threading.Thread(target=self.read, args=(connection,), daemon=True).start()
+
+    def read(self, connection):
+        buffer = b""
+        with connection, contextlib.suppress(OSError):
+            while chunk := connection.recv(65536):
+                *messages, buffer = (buffer + chunk).split(b"\0")
+                with self.changed:
+                    self.items += [json.loads(raw) for raw in messages]
+                    self.changed.notify_all()
+
+    def wait_for(self, predicate, timeout, still_worth_waiting=lambda: True):
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while True:
+                found = next((m for m in self.items if predicate(m)), None)
+                if found or time.monotonic() > deadline or not still_worth_waiting():
+                    return found
+                self.changed.wait(0.05)
+
+    def close(self):
+        self.listener.close()
+
+
+@functools.cache
+def read_only_unavailable():
+    """Why a read-only run is impossible here, or None when it works (probed once with a real write)."""
+    if os.geteuid() != 0 or not shutil.which("unshare"):
+        return "a read-only project tree needs root and util-linux `unshare` (a private mount namespace)"
+    with tempfile.TemporaryDirectory() as probe:
+        result = subprocess.run(
+            [*READ_ONLY, probe, "sh", "-c", ": > written"], capture_output=True, text=True
+        )
+        if "Read-only file system" in result.stderr and not Path(probe, "written").exists():
+            return None
+        return f"cannot mount the project tree read-only here: {result.stderr.strip() or 'writes still work'}"
+
+
+@contextlib.contextmanager
+def launch(argv, task_dir, env, read_only):
+    if read_only:
+        if reason := read_only_unavailable():
+            raise ReadOnlyUnavailable(reason)
+        argv = [*READ_ONLY, task_dir, *argv]
+    with tempfile.TemporaryDirectory(prefix="vercel-platform-") as scratch:
+        output_dir = Path(scratch)
+        messages = Messages(str(output_dir / "ipc.sock"))
+        env = {"PATH": os.environ.get("PATH", os.defpath), **env, "VERCEL_IPC_PATH": messages.path}
+        with open(output_dir / "stderr", "wb") as stderr:
+            process = subprocess.Popen(
+                argv, cwd=task_dir, env=env, stdin=subprocess.DEVNULL, stdout=stderr, stderr=stderr
+            )
+        function = RunningFunction(process, messages, output_dir)
+        try:
+            function.wait_until_started(START_TIMEOUT)
+            yield function
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            messages.close()
+
+
+def start_project(root, *, python, env=None, read_only=True):
+    """Start the project at `root` from source, as Vercel would, with `python` (a venv with its deps).
+
+    Serves the file and variable Vercel's builder resolves (FunctionFailed when it resolves none).
+    PYTHONDONTWRITEBYTECODE keeps __pycache__ out of the project; `--check-hash-based-pycs always` makes
+    Python ignore stale unchecked-hash .pyc files a local `vercel build` may have left next to the sources.
+    """
+    root = str(Path(root).resolve())
+    resolution = resolve(Project(root))
+    if resolution.entrypoint is None:
+        raise FunctionFailed("Vercel would serve nothing here:\n" + "\n".join(map(str, resolution.findings)))
+    entry = resolution.entrypoint
+    launcher = [SOURCE_LAUNCHER, root, entry.file, entry.module, entry.variable]
+    argv = [str(python), "--check-hash-based-pycs", "always", "-c", *launcher]
+    return launch(argv, root, {"PYTHONDONTWRITEBYTECODE": "1", **(env or {})}, read_only)
+
+
+def function_config(func_dir):
+    return json.loads((Path(func_dir) / ".vc-config.json").read_text())
+
+
+def assemble_bundle(func_dir, project_root, task_dir):
+    """Lay the function out as Vercel does in /var/task: its own files plus every file of its filePathMap."""
+    func_dir, task_dir = Path(func_dir), Path(task_dir)
+    shutil.copytree(func_dir, task_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns(".vc-config.json"))
+    for bundle_path, source in function_config(func_dir).get("filePathMap", {}).items():
+        (task_dir / bundle_path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(Path(project_root) / source, task_dir / bundle_path)
+
+
+@contextlib.contextmanager
+def start_built_function(func_dir, *, project_root, python, env=None, read_only=True):
+    """Start a function made by `vercel build` with a bare interpreter of its Python version.
+
+    `-S -s` keeps the interpreter's own site-packages away, so only the bundle's `_vendor` is importable;
+    the environment is the function's own (from .vc-config.json) with /var/task pointing at the bundle.
+    """
+    config = function_config(func_dir)
+    with tempfile.TemporaryDirectory(prefix="vercel-task-") as task_dir:
+        assemble_bundle(func_dir, project_root, task_dir)
+        function_env = {
+            key: value.replace("/var/task", task_dir) for key, value in config["environment"].items()
+        }
+        handler_module = config["handler"].rsplit(".", 1)[0]
+        argv = [str(python), "-S", "-s", "-c", BUILT_LAUNCHER, task_dir, handler_module]
+        with launch(argv, task_dir, {**function_env, **(env or {})}, read_only) as function:
+            yield function

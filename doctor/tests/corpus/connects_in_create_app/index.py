@@ -1,0 +1,3 @@
+from acme import create_app
+
+app = create_app()

@@ -1,0 +1,11 @@
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def home():
+    return {"status": "ok"}
+
+
+app.run(port=0)

@@ -1,0 +1,1 @@
+SENDER = "me@example.com"
