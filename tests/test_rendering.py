@@ -52,7 +52,7 @@ STRATEGY_FILES = {
 }
 STRATEGY_WORDS = {
     "migrations": ("flask_migrate", "alembic", "db upgrade"),
-    "lazy": ("on_first_use(",),
+    "lazy": ("db.on_first_use(",),
     "init_endpoint": ("INIT_TOKEN", "/_init"),
     "manual": ("init-db", "init_db"),
 }

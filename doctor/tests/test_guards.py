@@ -55,14 +55,16 @@ def test_an_unfinished_update_is_found_in_ignored_files_too(tmp_path):
     assert unfinished_update(tmp_path) is None
 
 
-def test_the_plugin_stops_the_run_before_collection_and_can_be_told_not_to(pytester):
+def test_the_plugin_stops_the_run_before_conftest_imports_the_app_and_can_be_told_not_to(pytester):
     pytester.makepyfile(test_app="def test_nothing():\n    pass\n")
+    pytester.makeconftest("import settings  # a project's conftest imports its app\n")
     pytester.path.joinpath("settings.py").write_text(CONFLICT)
     stopped = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     assert stopped.ret == 4  # a usage error: nothing was collected
     stopped.stderr.fnmatch_lines(
         ["ERROR: conflict markers from `copier update` in settings.py (lines 1, 5)*"]
     )
+    pytester.path.joinpath("conftest.py").unlink()  # turned off, the conflicted module is not imported
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider", "--no-update-guard").ret == 0
     pytester.makeini("[pytest]\nvercel_doctor_update_guard = false\n")
     assert pytester.runpytest_subprocess("-p", "no:cacheprovider").ret == 0

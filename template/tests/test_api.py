@@ -1,5 +1,6 @@
 """The example API: what a client of the deployed app sees."""
 
+
 def test_health_answers_without_a_database(make_app, unreachable_database_url):
     client = make_app(DATABASE_URL=unreachable_database_url).test_client()
     response = client.get("/api/health")

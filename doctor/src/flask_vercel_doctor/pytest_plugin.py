@@ -1,6 +1,6 @@
 """The pytest plugin every project with flask-vercel-doctor installed gets (entry point ``pytest11``).
 
-Before collection it stops the run, with what to do, when the checkout holds bytecode a local
+Before the project's conftest.py is imported it stops the run, with what to do, when the checkout holds bytecode a local
 `vercel build` left beside the sources or the leftovers of an unfinished `copier update` (guards.py).
 Turn a guard off with ``--no-build-bytecode-guard`` / ``--no-update-guard`` or the ini options
 ``vercel_doctor_build_bytecode_guard = false`` / ``vercel_doctor_update_guard = false``.
@@ -55,15 +55,18 @@ def pytest_addoption(parser):
     )
 
 
-def pytest_configure(config):
-    """Checked before any test module is imported: a module left with conflict markers would stop at a bare
-    SyntaxError, and bytecode from a local `vercel build` would test the code as it was before your edits."""
-    if hasattr(config, "workerinput"):  # pytest-xdist workers: the controller has checked already
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config):
+    """Checked before the project's conftest.py and test modules are imported: a module left with
+    conflict markers would stop at a bare SyntaxError, and bytecode from a local `vercel build`
+    would test the code as it was before your edits."""
+    if hasattr(early_config, "workerinput"):  # pytest-xdist workers: the controller has checked already
         return
+    options = early_config.known_args_namespace
     problems = []
     for option, ini, check in GUARDS.values():
-        if not config.getoption(option.lstrip("-").replace("-", "_")) and config.getini(ini):
-            problems.append(check(config.rootpath))
+        if not getattr(options, option.lstrip("-").replace("-", "_"), False) and early_config.getini(ini):
+            problems.append(check(early_config.rootpath))
     if problems := [problem for problem in problems if problem]:
         raise pytest.UsageError("\n".join(problems))
 
