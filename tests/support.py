@@ -10,6 +10,8 @@ import sys
 import tomllib
 from pathlib import Path
 
+import yaml
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache")).resolve()
 STRATEGIES = ("migrations", "lazy", "init_endpoint", "manual")
@@ -160,6 +162,13 @@ class TemplateCopy:
     def release(self, version):
         commit_all(self.path, f"Release {version}")
         git(self.path, "tag", version)
+
+
+def load_workflow(path):
+    """A GitHub workflow file as a dict, its triggers under "on"."""
+    workflow = yaml.safe_load(Path(path).read_text())
+    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads a bare `on:` as True
+    return workflow
 
 
 def project_env(venv, **extra):
