@@ -5,24 +5,18 @@ import shutil
 import tomllib
 
 import pytest
-import yaml
 
 from template_tools.commands import run
 from template_tools.environments import project_env
+from template_tools.workflows import load_workflow
 
 WORKFLOW = ".github/workflows/ci.yml"
 SERVICE_HOST = "@localhost:5432/"
 
 
-def load_workflow(project):
-    workflow = yaml.safe_load((project / WORKFLOW).read_text())
-    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads a bare `on:` as True
-    return workflow
-
-
 def workflow_commands(project):
     """(argv, step env) for every shell line the workflow runs, in order."""
-    for job in load_workflow(project)["jobs"].values():
+    for job in load_workflow(project / WORKFLOW)["jobs"].values():
         for step in job["steps"]:
             for line in step.get("run", "").splitlines():
                 if line.strip():
@@ -54,7 +48,7 @@ def why_it_cannot_run(project, argv):
 
 
 def test_the_workflow_runs_on_push_and_pull_requests_with_a_postgres_service(project):
-    workflow = load_workflow(project)
+    workflow = load_workflow(project / WORKFLOW)
     assert {"push", "pull_request"} <= set(workflow["on"])
     (job,) = workflow["jobs"].values()
     assert job["services"]["postgres"]["image"].startswith("postgres:")

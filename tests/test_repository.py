@@ -5,6 +5,7 @@ import yaml
 
 from template_tools import REPO_ROOT
 from template_tools.matrix import DATABASES, MATRIX, PYTHON_VERSIONS, STRATEGIES, matrix_selection
+from template_tools.workflows import load_workflow
 
 
 def test_ci_runs_the_test_command_the_readme_gives():
@@ -30,9 +31,7 @@ def test_every_question_has_help():
 
 
 def load_ci_workflow():
-    workflow = yaml.safe_load((REPO_ROOT / ".github" / "workflows" / "ci.yml").read_text())
-    workflow["on"] = workflow.pop(True, workflow.get("on"))  # YAML 1.1 reads a bare `on:` as True
-    return workflow
+    return load_workflow(REPO_ROOT / ".github" / "workflows" / "ci.yml")
 
 
 def test_ci_runs_the_whole_matrix_through_the_ci_entry_point():

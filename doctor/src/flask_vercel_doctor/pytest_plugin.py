@@ -1,7 +1,8 @@
 """The pytest plugin every project with flask-vercel-doctor installed gets (entry point ``pytest11``).
 
-Before the project's conftest.py is imported it stops the run, with what to do, when the checkout holds bytecode a local
-`vercel build` left beside the sources or the leftovers of an unfinished `copier update` (guards.py).
+Before the project's conftest.py is imported it stops the run, with what to do, when the checkout
+holds bytecode a local `vercel build` left beside the sources or the leftovers of an unfinished
+`copier update` (guards.py).
 Turn a guard off with ``--no-build-bytecode-guard`` / ``--no-update-guard`` or the ini options
 ``vercel_doctor_build_bytecode_guard = false`` / ``vercel_doctor_update_guard = false``.
 
