@@ -1,8 +1,10 @@
 """Working in a rendered project: its own test suite, and scripts run by its own interpreter."""
 
 import json
+import re
 from pathlib import Path
 
+from . import REPO_ROOT
 from .commands import run
 from .environments import project_env
 
@@ -22,6 +24,21 @@ def run_in_project(project, venv, script, *arguments, env=None, check=True, **kw
     # The project is importable as it is on Vercel; PYTHONDONTWRITEBYTECODE keeps shared renders clean.
     full_env = project_env(venv, PYTHONPATH=str(project), PYTHONDONTWRITEBYTECODE="1", **(env or {}))
     return run(command, cwd=project, env=full_env, check=check, **kwargs)
+
+
+def use_doctor_under_test(project):
+    """Point the project's flask-vercel-doctor at this checkout's ``doctor/`` instead of its git source.
+
+    A rendered project pins the doctor to the template commit it came from; with uncommitted
+    changes here that commit does not exist, and the tests are about the code as it is now.
+    """
+    pyproject = Path(project) / "pyproject.toml"
+    source = f'flask-vercel-doctor = {{ path = "{REPO_ROOT / "doctor"}" }}'
+    text, count = re.subn(
+        r"^flask-vercel-doctor = \{.*\}$", source, pyproject.read_text(), flags=re.MULTILINE
+    )
+    assert count == 1, f"no flask-vercel-doctor source in {pyproject}"
+    pyproject.write_text(text)
 
 
 def report_of(result):

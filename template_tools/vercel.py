@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .commands import run
 from .environments import CACHE_DIR, UV, find_python, locked
+from .projects import use_doctor_under_test
 
 VERCEL_CLI_VERSION = "58.10.0"  # newer releases do not install on this machine's Node
 REQUIRED = bool(os.environ.get("CI") or os.environ.get("REQUIRE_VERCEL_TOOLS"))
@@ -78,6 +79,7 @@ def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
+    use_doctor_under_test(project)
     if developer_venv:
         run([find_python("3.12"), "-m", "venv", project / ".venv"])
     if bytecode is None:

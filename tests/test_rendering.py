@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import yaml
 
 from template_tools import REPO_ROOT
 from template_tools.commands import run
@@ -174,3 +175,40 @@ def test_the_readme_explains_the_chosen_strategy_only(project, strategy):
     for other in STRATEGIES:
         if other != strategy:
             assert f"**{other}** —" not in readme
+
+
+# Where a project was rendered from (`_src_path`, `_commit`) -> how it fetches its dev tools.
+DOCTOR_SOURCES = {
+    "gh:acme/copier-vercel-flask": "https://github.com/acme/copier-vercel-flask",
+    "gl:acme/copier-vercel-flask": "https://gitlab.com/acme/copier-vercel-flask",
+    "https://github.com/acme/copier-vercel-flask.git": "https://github.com/acme/copier-vercel-flask.git",
+    "git+https://example.org/acme/template": "https://example.org/acme/template",
+    "git@github.com:acme/copier-vercel-flask.git": "ssh://git@github.com/acme/copier-vercel-flask.git",
+    "/home/dev/copier-vercel-flask": "file:///home/dev/copier-vercel-flask",
+    "file:///srv/git/template.git": "file:///srv/git/template.git",
+}
+DOCTOR_REFS = {
+    "v0.3.0": 'tag = "v0.3.0"',
+    "v0.3.0-4-g0bbfc77": 'rev = "0bbfc77ab"',
+    "0bbfc77": 'rev = "0bbfc77ab"',
+}
+
+
+def computed_value(name, **context):
+    """A `when: false` value of copier.yml rendered as Copier renders it."""
+    from jinja2.sandbox import SandboxedEnvironment
+
+    config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
+    environment = SandboxedEnvironment(extensions=["jinja2_ansible_filters.AnsibleCoreFiltersExtension"])
+    return environment.from_string(config[name]["default"]).render(**context)
+
+
+@pytest.mark.parametrize("source, url", DOCTOR_SOURCES.items(), ids=DOCTOR_SOURCES)
+def test_the_dev_tools_come_from_where_the_project_was_rendered_from(source, url):
+    assert computed_value("template_git_url", _copier_answers={"_src_path": source}) == url
+
+
+@pytest.mark.parametrize("commit, ref", DOCTOR_REFS.items(), ids=DOCTOR_REFS)
+def test_the_dev_tools_are_pinned_to_the_release_or_the_commit(commit, ref):
+    context = {"_copier_answers": {"_commit": commit}, "_copier_conf": {"vcs_ref_hash": "0bbfc77ab"}}
+    assert computed_value("template_git_ref", **context) == ref
