@@ -4,9 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from . import REPO_ROOT
 from .commands import run
-from .environments import project_env
+from .environments import DOCTOR, project_env
 
 PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
 
@@ -33,7 +32,7 @@ def use_doctor_under_test(project):
     changes here that commit does not exist, and the tests are about the code as it is now.
     """
     pyproject = Path(project) / "pyproject.toml"
-    source = f'flask-vercel-doctor = {{ path = "{REPO_ROOT / "doctor"}" }}'
+    source = f'flask-vercel-doctor = {{ path = "{DOCTOR}" }}'
     text, count = re.subn(
         r"^flask-vercel-doctor = \{.*\}$", source, pyproject.read_text(), flags=re.MULTILINE
     )
