@@ -4,6 +4,7 @@ SQLAlchemy and the driver are imported inside functions, so that a cold start th
 serves no database request never pays for them.
 """
 
+import select
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -62,16 +63,63 @@ def build_engine(url, *, pooled=True):
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    options = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
+    options = {} if pooled else {"poolclass": NullPool}
     if url.startswith("postgresql"):
         if pooled:
-            # Instances are many and short-lived: keep few connections and drop stale ones.
+            # Instances are many and short-lived: keep few connections, none older than 5 minutes.
             options.update(pool_size=2, max_overflow=3, pool_recycle=300)
         # prepare_threshold=None: server-side prepared statements break behind transaction poolers.
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "prepare_threshold": None}
     elif url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    if pooled and engine.dialect.name == "postgresql":
+        one_round_trip_per_read(engine)
+    return engine
+
+
+def one_round_trip_per_read(engine):
+    """Reads cost one round trip each: no BEGIN/ROLLBACK around them and no ping per checkout.
+
+    Connections idle in autocommit; a request's first write opens a transaction, so all its writes
+    commit or roll back together (``transaction_for_writes``). A connection the server or a pooler
+    closed while it sat idle has its goodbye (or EOF) waiting on the socket: it is replaced before
+    the request uses it, with no round trip.
+    """
+    from sqlalchemy import event
+    from sqlalchemy.exc import DisconnectionError
+    from sqlalchemy.orm import Session
+
+    @event.listens_for(engine, "connect")
+    def start_in_autocommit(dbapi_connection, record):
+        dbapi_connection.autocommit = True
+
+    @event.listens_for(engine, "checkout")
+    def replace_if_closed_while_idle(dbapi_connection, record, proxy):
+        if select.select([dbapi_connection.fileno()], [], [], 0)[0]:
+            raise DisconnectionError("the server closed this connection while it was idle")  # the pool retries
+
+    @event.listens_for(engine, "checkin")
+    def back_to_autocommit(dbapi_connection, record):
+        if dbapi_connection is not None and not dbapi_connection.autocommit:
+            dbapi_connection.autocommit = True  # the pool's rollback on return ended any transaction
+
+    if not event.contains(Session, "before_flush", transaction_for_writes):
+        event.listen(Session, "before_flush", transaction_for_writes)
+        event.listen(Session, "do_orm_execute", transaction_for_statements)
+
+
+def transaction_for_writes(session, *flush_arguments):
+    """Leave autocommit before the first write of a session, so its writes are all or nothing."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql" and connection.connection.driver_connection.autocommit:
+        connection.connection.driver_connection.autocommit = False
+
+
+def transaction_for_statements(execution):
+    """Statements that are not plain reads (DML, textual SQL) run in the transaction too."""
+    if not execution.is_select:
+        transaction_for_writes(execution.session)
 
 
 def get_engine():
@@ -98,7 +146,8 @@ def get_session():
     if "db_session" not in g:
         from sqlalchemy.orm import Session
 
-        session = Session(get_engine())
+        # expire_on_commit=False: what a request just wrote is answered as written, not read back.
+        session = Session(get_engine(), expire_on_commit=False)
         session.connection()  # connect now, so an outage is a 503 here, not a 500 later
         g.db_session = session
     return g.db_session
