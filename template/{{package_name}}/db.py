@@ -68,8 +68,10 @@ def build_engine(url, *, pooled=True):
         if pooled:
             # Instances are many and short-lived: keep few connections, none older than 5 minutes.
             options.update(pool_size=2, max_overflow=3, pool_recycle=300)
-        # prepare_threshold=None: server-side prepared statements break behind transaction poolers.
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "prepare_threshold": None}
+        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        if url.startswith("postgresql+psycopg:"):
+            # psycopg 3 prepares statements server-side, which breaks behind transaction poolers.
+            options["connect_args"]["prepare_threshold"] = None
     elif url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **options)
