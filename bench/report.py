@@ -98,7 +98,7 @@ def shipped_markdown(bundles, runs):
             for b in bundles
         ],
     )
-    with_database = [b for b in bundles if b.driver]
+    with_database = [b for b in bundles if b.driver and not b.plain_build]
     lines += table(
         f"**A new instance's first `GET /api/items` on PostgreSQL** (init duration plus the request; goal:"
         f" every strategy <= {FIRST_QUERY_GOAL}x the classic eager app, Flask-SQLAlchemy and Flask-Migrate"
@@ -118,7 +118,7 @@ def shipped_markdown(bundles, runs):
         ],
     )
     rows = []
-    for b in bundles:
+    for b in [b for b in bundles if not b.plain_build]:
         for path in [b.health_path] + (["/api/items"] if b.driver else []):
             if path == "/api/items":
                 reference, reference_path, goal, goal_clients = (

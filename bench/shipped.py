@@ -46,8 +46,11 @@ ONE_WAY_DELAY = 0.001  # seconds: a 2 ms round trip, a database in the same regi
 class Bundle:
     label: str
     source: Path
-    bytecode: bool | None  # False: a plain `vercel build`; True: the builder's switch on
+    bytecode: (
+        bool | None
+    )  # False: a plain `vercel build`; True: the builder's switch; None: as vercel.json asks
     driver: str | None = None  # SQLAlchemy's name for the PostgreSQL driver; None: no database
+    plain_build: bool = False  # measured only as a new instance answering /api/health
     func_dir: Path = None
     built: Path = None
     files: int = 0
@@ -113,7 +116,7 @@ def prepare_databases(bundles, projects, server):
     requirements = {r for p in projects.values() for r in project_requirements(p)} | set(BENCH_EXTRAS)
     venv = project_venv("3.12", sorted(requirements))
     for bundle in bundles:
-        if bundle.driver is None:
+        if bundle.driver is None or bundle.plain_build:
             continue
         bundle.database_url = server.create_database()
         url = driver_url(bundle.database_url, bundle.driver)
@@ -133,15 +136,14 @@ def start(bundle, **env):
 
 def cold_starts(bundles, runs):
     """(a) and (b): a new instance's init duration plus its first request, interleaved rounds."""
-    samples = {
-        (b.label, kind): [] for b in bundles for kind in ("health", "items") if kind == "health" or b.driver
-    }
+    paths = {b.label: {"health": b.health_path} for b in bundles}
+    for bundle in bundles:
+        if bundle.driver and not bundle.plain_build:
+            paths[bundle.label]["items"] = "/api/items"
+    samples = {(label, kind): [] for label, kinds in paths.items() for kind in kinds}
     for round_number in range(runs):
         for bundle in rotated(bundles, round_number):
-            paths = {"health": bundle.health_path}
-            if bundle.driver:
-                paths["items"] = "/api/items"
-            for kind, path in paths.items():
+            for kind, path in paths[bundle.label].items():
                 with start(bundle) as function:
                     started = time.perf_counter()
                     assert function.get(path).status == 200, f"{bundle.label}: GET {path}"
@@ -157,7 +159,7 @@ def requests_per_second(function, path, clients, requests_each):
 
     def client():
         for _ in range(requests_each):
-            status = function.get(path).status
+            status = function.get(path, wait_for_end=False).status
             if status != 200:
                 errors.append(status)
 
@@ -174,6 +176,7 @@ def requests_per_second(function, path, clients, requests_each):
 
 def warm_throughput(bundles, runs):
     """(c): warm requests/second on /api/health (or /) and /api/items, 1 and 16 clients, interleaved."""
+    bundles = [b for b in bundles if not b.plain_build]
     targets = [(b, b.health_path) for b in bundles] + [(b, "/api/items") for b in bundles if b.driver]
     samples = {(b.label, path, clients): [] for b, path in targets for clients in (1, CONCURRENT_CLIENTS)}
     with contextlib.ExitStack() as running:
@@ -192,7 +195,7 @@ def warm_throughput(bundles, runs):
 
 def round_trips_and_latency(bundles, runs):
     """(d): round trips of a warm GET and POST, and a warm GET's time at a 2 ms round trip."""
-    for bundle in [b for b in bundles if b.driver]:
+    for bundle in [b for b in bundles if b.driver and not b.plain_build]:
         port = int(bundle.database_url.rsplit(":", 1)[1].split("/")[0])
         with through_relay(bundle, RoundTripRelay(port)) as (function, relay):
             for method in ("GET", "POST"):
