@@ -34,7 +34,7 @@ def init_app(app):
 
 
 def on_first_use(app, prepare):
-    """Run ``prepare()`` once before the app's first session; a failure is retried next time."""
+    """Run ``prepare(engine)`` once before the app's first session; a failure is retried next time."""
     app.extensions.setdefault(FIRST_USE_KEY, []).append(prepare)
 
 
@@ -135,7 +135,7 @@ def get_engine():
                 engine = build_engine(database_url())
                 try:
                     for prepare in app.extensions.get(FIRST_USE_KEY, ()):
-                        prepare()
+                        prepare(engine)
                 except BaseException:
                     engine.dispose()
                     raise
