@@ -98,8 +98,8 @@ def one_round_trip_per_read(engine):
 
     @event.listens_for(engine, "checkout")
     def replace_if_closed_while_idle(dbapi_connection, record, proxy):
-        if select.select([dbapi_connection.fileno()], [], [], 0)[0]:
-            raise DisconnectionError("the server closed this connection while it was idle")  # the pool retries
+        if select.select([dbapi_connection.fileno()], [], [], 0)[0]:  # the pool then takes another
+            raise DisconnectionError("the server closed this connection while it was idle")
 
     @event.listens_for(engine, "checkin")
     def back_to_autocommit(dbapi_connection, record):
