@@ -31,6 +31,7 @@ COMMON_FILES = {
     "vercel.json",
     "acme_notes/__init__.py",
     "acme_notes/api.py",
+    "acme_notes/bytecode.py",
     "acme_notes/config.py",
     "acme_notes/db.py",
     "acme_notes/errors.py",

@@ -49,4 +49,3 @@ def compile_for_vercel():
             )
             compiled += 1
     print(f"bytecode: {compiled} modules compiled into {BYTECODE_DIR}/ for {FUNCTION_ROOT}")
-
