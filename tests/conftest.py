@@ -1,12 +1,13 @@
 import os
+from typing import NamedTuple
 
 import pytest
 
-from template_tools import postgres
+from template_tools import pgbouncer, postgres
 from template_tools.environments import project_requirements, project_venv
 from template_tools.matrix import MATRIX, STRATEGIES, matrix_selection
 
-POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
+POSTGRES_FIXTURES = {"postgres_server", "postgres_url", "postgres_pooler", "pooled_database"}
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
 
 
@@ -99,6 +100,13 @@ def venv_for(render):
     return venv_for
 
 
+def postgres_unavailable(reason):
+    """Skip, or fail when REQUIRE_POSTGRES=1 (CI): outside an except block, so no traceback is shown."""
+    if postgres.postgres_required():
+        pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
+    pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
@@ -106,10 +114,8 @@ def postgres_server():
         server = postgres.start_server()
     except postgres.PostgresUnavailable as error:
         server, reason = None, f"no PostgreSQL server: {error}"
-    if server is None:  # outside the except block: the report shows the reason, not a traceback
-        if postgres.postgres_required():
-            pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
-        pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+    if server is None:
+        postgres_unavailable(reason)
     yield server
     server.close()
 
@@ -120,6 +126,32 @@ def postgres_url(postgres_server):
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def postgres_pooler(postgres_server):
+    """TEST_POOLER_URL's transaction pooler, or a throwaway PgBouncer (server pool of 2) in front of
+    ``postgres_server``."""
+    try:
+        pooler = pgbouncer.start_pooler(postgres_server)
+    except postgres.PostgresUnavailable as error:
+        pooler, reason = None, f"no transaction-mode pooler: {error}"
+    if pooler is None:
+        postgres_unavailable(reason)
+    yield pooler
+    pooler.close()
+
+
+class PooledDatabase(NamedTuple):
+    """One fresh database, reached directly (for schema changes) and through the pooler."""
+
+    direct: str
+    pooled: str
+
+
+@pytest.fixture
+def pooled_database(postgres_url, postgres_pooler):
+    return PooledDatabase(direct=postgres_url, pooled=postgres_pooler.pooled_url(postgres_url))
 
 
 # The cold starts' init durations are listed by the flask-vercel-doctor plugin already.
