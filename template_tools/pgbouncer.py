@@ -107,13 +107,15 @@ def find_pgbouncer():
     with locked(CACHE_DIR / "pgbouncer-install"):  # pytest-xdist workers arrive together
         if not shutil.which("pgbouncer"):
             env = {**os.environ, **APT_ENV}
-            for command in (["update", "-q"], ["install", "-y", "-q", "--no-install-recommends", "pgbouncer"]):
+            install = ["install", "-y", "-q", "--no-install-recommends", "pgbouncer"]
+            for command in (["update", "-q"], install):  # the package lists first, as on a fresh machine
                 result = subprocess.run(
                     [apt_get, "-o", "DPkg::Lock::Timeout=300", *command],
                     env=env, capture_output=True, text=True, timeout=900,
                 )  # fmt: skip
                 if result.returncode != 0:
-                    raise PostgresUnavailable(f"apt-get {command[0]} pgbouncer failed:\n{result.stderr[-2000:]}")
+                    stderr = result.stderr[-2000:]
+                    raise PostgresUnavailable(f"apt-get {command[0]} for pgbouncer failed:\n{stderr}")
     return shutil.which("pgbouncer")
 
 
@@ -162,8 +164,9 @@ class LocalPgBouncer(Pooler):
     def admin(self, command):
         """Rows of an admin console command (``SHOW POOLS``, ``SHOW SERVERS``...)."""
         url = with_address(self.server.url, self.netloc, database="pgbouncer")
-        with psycopg.connect(libpq_url(url), autocommit=True, cursor_factory=psycopg.ClientCursor) as connection:
-            # The admin console speaks only the simple query protocol: a client-side cursor.
+        # The admin console speaks only the simple query protocol: a client-side cursor.
+        client_side = psycopg.ClientCursor
+        with psycopg.connect(libpq_url(url), autocommit=True, cursor_factory=client_side) as connection:
             cursor = connection.execute(command)
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
