@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -103,6 +104,33 @@ def stop_process(process, sig=signal.SIGTERM, timeout=30):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+class ConnectionWatch:
+    """While it runs, samples how many connections the server has open to ``database_url``'s database
+    (its own one aside); ``peak`` is the most seen at once."""
+
+    def __init__(self, database_url, every=0.01):
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.server_url = database_url
+        self.every = every
+        self.peak = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+        with psycopg.connect(libpq_url(self.server_url), autocommit=True) as connection:
+            while not self.stopped.wait(self.every):
+                self.peak = max(self.peak, connection.execute(sql, (self.database,)).fetchone()[0])
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
 
 
 class Server:

@@ -155,11 +155,18 @@ def pooled_database(postgres_url, postgres_pooler):
 
 
 # The cold starts' init durations are listed by the flask-vercel-doctor plugin already.
-REPORTED_FIGURES = ("vercel_build_seconds", "generated_cold_starts")
+REPORTED_FIGURES = (
+    "vercel_build_seconds",
+    "generated_cold_starts",
+    "pooled_race",
+    "wake_up",
+    "connection_budget",
+)
 
 
 def pytest_terminal_summary(terminalreporter):
-    """List the build times and the generated suites' cold starts tests recorded (also under pytest-xdist)."""
+    """List the figures tests recorded (also under pytest-xdist): build times, the generated suites' cold
+    starts, races and load through the pooler, wake-ups, the connection budget."""
     lines = [
         f"{report.nodeid}  {name}: {value}"
         for report in terminalreporter.stats.get("passed", [])
@@ -167,5 +174,5 @@ def pytest_terminal_summary(terminalreporter):
         if name in REPORTED_FIGURES
     ]
     if lines:
-        terminalreporter.write_sep("-", "vercel build times and the generated suites' cold starts")
+        terminalreporter.write_sep("-", "figures recorded by the tests")
         terminalreporter.write_line("\n".join(sorted(lines)))
