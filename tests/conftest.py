@@ -100,8 +100,13 @@ def venv_for(render):
     return venv_for
 
 
-def postgres_unavailable(reason):
-    """Skip, or fail when REQUIRE_POSTGRES=1 (CI): outside an except block, so no traceback is shown."""
+def start_or_give_up(start, what):
+    """``start()``'s server, or a skip that says why (a failure when REQUIRE_POSTGRES=1, as in CI)."""
+    try:
+        return start()
+    except postgres.PostgresUnavailable as error:
+        reason = f"no {what}: {error}"
+    # Outside the except block, so the report shows the reason, not a traceback.
     if postgres.postgres_required():
         pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
     pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
@@ -110,12 +115,7 @@ def postgres_unavailable(reason):
 @pytest.fixture(scope="session")
 def postgres_server():
     """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
-    try:
-        server = postgres.start_server()
-    except postgres.PostgresUnavailable as error:
-        server, reason = None, f"no PostgreSQL server: {error}"
-    if server is None:
-        postgres_unavailable(reason)
+    server = start_or_give_up(postgres.start_server, "PostgreSQL server")
     yield server
     server.close()
 
@@ -132,12 +132,7 @@ def postgres_url(postgres_server):
 def postgres_pooler(postgres_server):
     """TEST_POOLER_URL's transaction pooler, or a throwaway PgBouncer (server pool of 2) in front of
     ``postgres_server``."""
-    try:
-        pooler = pgbouncer.start_pooler(postgres_server)
-    except postgres.PostgresUnavailable as error:
-        pooler, reason = None, f"no transaction-mode pooler: {error}"
-    if pooler is None:
-        postgres_unavailable(reason)
+    pooler = start_or_give_up(lambda: pgbouncer.start_pooler(postgres_server), "transaction-mode pooler")
     yield pooler
     pooler.close()
 

@@ -163,17 +163,24 @@ def test_needs_postgres(postgres_url):
 """
 
 
-@pytest.mark.parametrize("required, outcome", [("", "1 skipped"), ("1", "1 error")])
-def test_without_a_server_postgres_tests_skip_unless_required(tmp_path, required, outcome):
-    (tmp_path / "test_inner.py").write_text(INNER_TEST)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEST_DATABASE_URL"))}
-    env.update(PATH="/usr/bin:/bin", REQUIRE_POSTGRES=required, PYTHONPATH=str(REPO_ROOT / "tests"))
+def run_inner_test(tmp_path, source, **env):
+    """Run ``source`` as a test module with this suite's conftest, in an environment of ``env`` alone
+    (and what Python needs); its output."""
+    (tmp_path / "test_inner.py").write_text(source)
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEST_"))}
+    full_env.update(env, PYTHONPATH=str(REPO_ROOT / "tests"))
     result = run(
         [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-rse", "test_inner.py"],
-        cwd=tmp_path, env=env, check=False,
+        cwd=tmp_path, env=full_env, check=False,
     )  # fmt: skip
-    assert outcome in result.stdout, result.stdout
-    assert "initdb and postgres not found on PATH" in result.stdout
+    return result.stdout
+
+
+@pytest.mark.parametrize("required, outcome", [("", "1 skipped"), ("1", "1 error")])
+def test_without_a_server_postgres_tests_skip_unless_required(tmp_path, required, outcome):
+    output = run_inner_test(tmp_path, INNER_TEST, PATH="/usr/bin:/bin", REQUIRE_POSTGRES=required)
+    assert outcome in output, output
+    assert "initdb and postgres not found on PATH" in output
 
 
 INNER_POOLER_TEST = """
@@ -185,20 +192,14 @@ def test_needs_a_pooler(postgres_pooler):
 @pytest.mark.parametrize("required, outcome", [("", "1 skipped"), ("1", "1 error")])
 def test_without_pgbouncer_pooler_tests_skip_unless_required(postgres_server, tmp_path, required, outcome):
     """No pgbouncer on PATH and no apt-get to install it: a failure in CI, as a missing PostgreSQL is."""
-    (tmp_path / "test_inner.py").write_text(INNER_POOLER_TEST)
     (tmp_path / "bin").mkdir()  # PATH: git alone (Copier, which pytest-copie loads, wants it)
     (tmp_path / "bin" / "git").symlink_to(shutil.which("git"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "TEST_"))}
-    env.update(
-        PATH=str(tmp_path / "bin"), REQUIRE_POSTGRES=required, TEST_DATABASE_URL=postgres_server.url,
-        PYTHONPATH=str(REPO_ROOT / "tests"),
+    output = run_inner_test(
+        tmp_path, INNER_POOLER_TEST, PATH=str(tmp_path / "bin"), REQUIRE_POSTGRES=required,
+        TEST_DATABASE_URL=postgres_server.url,
     )  # fmt: skip
-    result = run(
-        [sys.executable, "-m", "pytest", "-p", "conftest", "-p", "no:cacheprovider", "-rse", "test_inner.py"],
-        cwd=tmp_path, env=env, check=False,
-    )  # fmt: skip
-    assert outcome in result.stdout, result.stdout
-    assert "pgbouncer not found on PATH" in result.stdout
+    assert outcome in output, output
+    assert "pgbouncer not found on PATH" in output
 
 
 def running(pid):
