@@ -1,19 +1,15 @@
 """The database: one engine per app, built on first use; one session per request.
 
-SQLAlchemy and the driver are imported inside functions, so that a cold start that
-serves no database request never pays for them.
+SQLAlchemy and the driver are imported inside functions (engine.py holds how connections
+behave), so that a cold start that serves no database request never pays for them.
 """
 
-import select
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 from flask import current_app, g
 from werkzeug.exceptions import ServiceUnavailable
 
-# An outage must answer in seconds, long before the platform's function timeout.
-CONNECT_TIMEOUT_SECONDS = 5
 # Any constant works, as long as every instance of the app uses the same one.
 SCHEMA_LOCK_ID = 7_042_001
 ENGINE_KEY = f"{__name__}.engine"
@@ -27,6 +23,10 @@ class DatabaseUnavailable(ServiceUnavailable):
     """Answered as 503 JSON; the next request tries again."""
 
     description = "The database is unreachable right now; try again shortly."
+
+
+class DatabaseBusy(ServiceUnavailable):
+    description = "Every database connection of this instance is in use; try again shortly."
 
 
 def init_app(app):
@@ -58,72 +58,6 @@ def database_url(for_schema_changes=False):
     return url
 
 
-def build_engine(url, *, pooled=True):
-    """The one place engines are made; ``pooled=False`` for one-shot work such as schema changes."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.pool import NullPool
-
-    options = {} if pooled else {"poolclass": NullPool}
-    if url.startswith("postgresql"):
-        if pooled:
-            # Instances are many and short-lived: keep few connections, none older than 5 minutes.
-            options.update(pool_size=2, max_overflow=3, pool_recycle=300)
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
-        if url.startswith("postgresql+psycopg:"):
-            # psycopg 3 prepares statements server-side, which breaks behind transaction poolers.
-            options["connect_args"]["prepare_threshold"] = None
-    elif url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **options)
-    if pooled and engine.dialect.name == "postgresql":
-        one_round_trip_per_read(engine)
-    return engine
-
-
-def one_round_trip_per_read(engine):
-    """Reads cost one round trip each: no BEGIN/ROLLBACK around them and no ping per checkout.
-
-    Connections idle in autocommit; a request's first write opens a transaction, so all its writes
-    commit or roll back together (``transaction_for_writes``). A connection the server or a pooler
-    closed while it sat idle has its goodbye (or EOF) waiting on the socket: it is replaced before
-    the request uses it, with no round trip.
-    """
-    from sqlalchemy import event
-    from sqlalchemy.exc import DisconnectionError
-    from sqlalchemy.orm import Session
-
-    @event.listens_for(engine, "connect")
-    def start_in_autocommit(dbapi_connection, record):
-        dbapi_connection.autocommit = True
-
-    @event.listens_for(engine, "checkout")
-    def replace_if_closed_while_idle(dbapi_connection, record, proxy):
-        if select.select([dbapi_connection.fileno()], [], [], 0)[0]:  # the pool then takes another
-            raise DisconnectionError("the server closed this connection while it was idle")
-
-    @event.listens_for(engine, "checkin")
-    def back_to_autocommit(dbapi_connection, record):
-        if dbapi_connection is not None and not dbapi_connection.autocommit:
-            dbapi_connection.autocommit = True  # the pool's rollback on return ended any transaction
-
-    if not event.contains(Session, "before_flush", transaction_for_writes):
-        event.listen(Session, "before_flush", transaction_for_writes)
-        event.listen(Session, "do_orm_execute", transaction_for_statements)
-
-
-def transaction_for_writes(session, *flush_arguments):
-    """Leave autocommit before the first write of a session, so its writes are all or nothing."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql" and connection.connection.driver_connection.autocommit:
-        connection.connection.driver_connection.autocommit = False
-
-
-def transaction_for_statements(execution):
-    """Statements that are not plain reads (DML, textual SQL) run in the transaction too."""
-    if not execution.is_select:
-        transaction_for_writes(execution.session)
-
-
 def get_engine():
     """The app's engine, built on first use (it connects lazily, too)."""
     app = current_app._get_current_object()
@@ -132,6 +66,8 @@ def get_engine():
         with _engine_lock:
             engine = app.extensions.get(ENGINE_KEY)
             if engine is None:
+                from .engine import build_engine
+
                 engine = build_engine(database_url())
                 try:
                     for prepare in app.extensions.get(FIRST_USE_KEY, ()):
@@ -146,11 +82,15 @@ def get_engine():
 def get_session():
     """The request's session, opened on first use and closed when the request ends."""
     if "db_session" not in g:
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
         from sqlalchemy.orm import Session
 
         # expire_on_commit=False: what a request just wrote is answered as written, not read back.
         session = Session(get_engine(), expire_on_commit=False)
-        session.connection()  # connect now, so an outage is a 503 here, not a 500 later
+        try:
+            session.connection()  # connect now, so an outage is a 503 here, not a 500 later
+        except PoolTimeout:
+            raise DatabaseBusy() from None
         g.db_session = session
     return g.db_session
 
@@ -168,12 +108,14 @@ def schema_change():
     On PostgreSQL a transaction-scoped advisory lock serializes the instances: COMMIT releases
     it, so it also works through transaction-mode poolers. SQLite serializes writers itself.
     """
+    from sqlalchemy import text
+
+    from .engine import build_engine
+
     engine = build_engine(database_url(for_schema_changes=True), pooled=False)
     try:
         with _schema_lock, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                from sqlalchemy import text
-
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
             yield connection
     finally:
