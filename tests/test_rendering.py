@@ -34,6 +34,7 @@ COMMON_FILES = {
     "acme_notes/bytecode.py",
     "acme_notes/config.py",
     "acme_notes/db.py",
+    "acme_notes/engine.py",
     "acme_notes/errors.py",
     "acme_notes/models.py",
     "acme_notes/schema.py",

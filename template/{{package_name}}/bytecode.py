@@ -16,11 +16,12 @@ import sys
 
 BYTECODE_DIR = "_bytecode"
 PROJECT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SHIPPED = os.path.join(PROJECT, BYTECODE_DIR)
 FUNCTION_ROOT = "/var/task"  # where Vercel unpacks the function
 VENDOR_DIR = "_vendor"  # where its dependencies sit there
 
 
-def shipped_bytecode_path(source_path, prefix=os.path.join(PROJECT, BYTECODE_DIR)):
+def shipped_bytecode_path(source_path, prefix=SHIPPED):
     """Where the build step put the bytecode of ``source_path`` (as ``sys.pycache_prefix`` lays it out)."""
     directory, name = os.path.split(source_path)
     stem = name.rpartition(".")[0]
@@ -59,7 +60,7 @@ class ShippedBytecodeFinder:
         return spec
 
 
-if os.path.isdir(os.path.join(PROJECT, BYTECODE_DIR, PROJECT.lstrip(os.sep))):
+if os.path.isdir(os.path.join(SHIPPED, PROJECT.lstrip(os.sep))):
     sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder), ShippedBytecodeFinder)
 
 
@@ -70,7 +71,7 @@ def compile_for_vercel():
     import sysconfig
     from pathlib import Path
 
-    output = Path(PROJECT, BYTECODE_DIR)
+    output = Path(SHIPPED)
     shutil.rmtree(output, ignore_errors=True)
     trees = {
         Path(sysconfig.get_paths()["purelib"]): Path(FUNCTION_ROOT, VENDOR_DIR),
