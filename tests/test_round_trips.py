@@ -66,13 +66,22 @@ def terminate_connections(database_url):
     return killed
 
 
-def test_connections_closed_while_the_instance_is_idle_never_surface(render, venv_for, postgres_url):
+@pytest.mark.parametrize("route", ["direct", "through PgBouncer"])
+def test_connections_closed_while_the_instance_is_idle_never_surface(render, venv_for, request, route):
+    """Every server connection goes while the instance waits between requests, three times over."""
     project, venv = render(db_init_strategy="lazy"), venv_for("3.12")
-    with counted_function(project, venv, postgres_url) as (function, relay):
+    if route == "direct":
+        server_side = request.getfixturevalue("postgres_url")
+        env = {"VERCEL": "1", "DATABASE_URL": server_side}
+    else:
+        database = request.getfixturevalue("pooled_database")
+        server_side = database.direct
+        env = {"VERCEL": "1", "DATABASE_URL": database.pooled, "DATABASE_URL_UNPOOLED": database.direct}
+    with start_project(project, python=venv / "bin" / "python", env=env) as function:
         for attempt in range(3):
             assert function.get("/api/items").status == 200
             assert function.post("/api/items", body={"name": f"before {attempt}"}).status == 201
-            assert terminate_connections(postgres_url) >= 1
+            assert terminate_connections(server_side) >= 1
             assert function.get("/api/items").status == 200, attempt
             assert function.post("/api/items", body={"name": f"after {attempt}"}).status == 201, attempt
         assert len(function.get("/api/items").json()) == 6
