@@ -113,14 +113,17 @@ class Changelog:
 
     def check_order(self):
         if not self.entries or self.entries[0].version is not None:
-            self.problems.append("CHANGELOG.md must start with `## [Unreleased]`, where changes wait for a release")
+            self.problems.append(
+                "CHANGELOG.md must start with `## [Unreleased]`, where changes wait for a release"
+            )
         if sum(entry.version is None for entry in self.entries) > 1:
             self.problems.append("CHANGELOG.md has more than one `## [Unreleased]`")
         releases = [entry for entry in self.releases if entry.version != "?"]
         for newer, older in zip(releases, releases[1:], strict=False):
             if version_key(newer.version) <= version_key(older.version):
                 self.problems.append(
-                    f"CHANGELOG.md line {newer.line}: {newer.version} must be newer than the {older.version} below it"
+                    f"CHANGELOG.md line {newer.line}: {newer.version} must be newer than the "
+                    f"{older.version} below it"
                 )
             elif newer.date and older.date and newer.date < older.date:
                 self.problems.append(
@@ -129,8 +132,8 @@ class Changelog:
         for entry in releases:
             if not entry.sections.get("Manual steps"):
                 self.problems.append(
-                    f"CHANGELOG.md: {entry.version} has no `### Manual steps`: say what an update to it needs "
-                    "by hand, or `None.`"
+                    f"CHANGELOG.md: {entry.version} has no `### Manual steps`: say what an update to it "
+                    "needs by hand, or `None.`"
                 )
             if not entry.has_changes():
                 self.problems.append(f"CHANGELOG.md: {entry.version} lists no change for rendered projects")
@@ -186,10 +189,10 @@ def uncovered(change, entries, span):
     kind, name, choice = change
     if kind == "deleted":
         return (
-            f"{span}, the choice `{choice}` of `{name}` is gone from copier.yml: a project that chose it would "
-            f"have its answer replaced by the default on its next `copier update`, silently. Keep it under "
-            f'`choices` as retired, `{{value: "{choice}", validator: "<why, and what to choose instead>"}}`, '
-            "and say so under `### Removed` (README.md, Retired answers)"
+            f"{span}, the choice `{choice}` of `{name}` is gone from copier.yml: a project that chose it "
+            "would have its answer replaced by the default on its next `copier update`, silently. Keep it "
+            f'under `choices` as retired, `{{value: "{choice}", validator: "<why, and what to choose '
+            'instead>"}`, and say so under `### Removed` (README.md, Retired answers)'
         )
     section = "Added" if kind == "added" else "Removed"
     names = [f"`{name}`"] + ([f"`{choice}`"] if choice else [])
@@ -216,7 +219,8 @@ def release_commit(root, entry):
     recorded = entry.recorded_commit
     if recorded and git_output(root, "rev-parse", "--verify", "--quiet", f"{recorded}^{{commit}}") is None:
         raise LookupError(
-            f"{entry.version} records commit {recorded}, which this clone does not have: clone with full history"
+            f"{entry.version} records commit {recorded}, which this clone does not have: "
+            "clone with full history"
         )
     if tagged and recorded and not tagged.startswith(recorded):
         raise LookupError(f"tag {entry.tag} is at {tagged[:12]}, but CHANGELOG.md records {recorded}")
@@ -236,26 +240,30 @@ def answer_problems(changelog, root):
         if commit is None:
             if entry is not releases[-1]:
                 problems.append(
-                    f"release {entry.version} has no tag {entry.tag} here and records no commit: fetch the tags "
-                    "(`git fetch --tags`)"
+                    f"release {entry.version} has no tag {entry.tag} here and records no commit: "
+                    "fetch the tags (`git fetch --tags`)"
                 )
             covering.append(entry)
             continue
         now = questions(git_output(root, "show", f"{commit}:copier.yml") or "")
         covering.append(entry)
-        problems += filter(None, (uncovered(change, covering, span) for change in answer_changes(previous, now)))
+        problems += [
+            why for change in answer_changes(previous, now) if (why := uncovered(change, covering, span))
+        ]
         previous, covering, span = now, [], f"since {entry.version}"
     tree_config = (Path(root) / "copier.yml").read_text()
     now = questions(tree_config)
     covering += [changelog.unreleased] if changelog.unreleased else []
-    problems += filter(None, (uncovered(change, covering, span) for change in answer_changes(previous, now)))
+    problems += [
+        why for change in answer_changes(previous, now) if (why := uncovered(change, covering, span))
+    ]
     config = yaml.safe_load(tree_config)
     for name, choices in now.items():
         if choices and not re.match(STICKY_DEFAULT % name, str(config[name].get("default", ""))):
             problems.append(
-                f'copier.yml: `{name}` must default to the answer a project stored, `"{{{{ {name} | default(...) }}}}"`, '
-                "so that an update whose answer was retired stops with the choice's reason instead of switching "
-                "to the default (README.md, Retired answers)"
+                f"copier.yml: `{name}` must default to the answer a project stored, "
+                f'`"{{{{ {name} | default(...) }}}}"`, so that an update whose answer was retired stops with '
+                "the choice's reason instead of switching to the default (README.md, Retired answers)"
             )
     return problems
 

@@ -55,7 +55,9 @@ def plan(root):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m template_tools.release", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m template_tools.release", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--dry-run", action="store_true", help="say what would be tagged, tag nothing")
     options = parser.parse_args(argv)
     try:

@@ -103,8 +103,8 @@ def released_history(destination, releases):
 
 def has_commit(repository, revision):
     """Whether ``revision`` names a commit of ``repository``."""
-    found = run(["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"], cwd=repository, check=False)
-    return found.returncode == 0
+    command = ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"]
+    return run(command, cwd=repository, check=False).returncode == 0
 
 
 def snapshot_working_tree(work):

@@ -62,14 +62,18 @@ def edit(clone, name, old, new):
             "`## 2026-11-29` is neither `## [Unreleased]` nor a release with its version and date",
         ),
         ("CHANGELOG.md", "## [0.2.0] - 2026-11-29", "## [0.2.0]", "nor a release with its version and date"),
-        ("CHANGELOG.md", "## [0.1.0] - 2026-11-29", "## [0.4.0] - 2026-11-29", "must be newer than the 0.4.0"),
-        ("CHANGELOG.md", "### Manual steps\n\nNone.\n\n### Added\n\n- The build", "### Added\n\n- The build",
-         "0.2.0 has no `### Manual steps`"),  # fmt: skip
+        ("CHANGELOG.md", "## [0.1.0] - 2026-11-29", "## [0.4.0] - 2026-11-29", "must be newer than the"),
+        (
+            "CHANGELOG.md",
+            "### Manual steps\n\nNone.\n\n### Added\n\n- The build",
+            "### Added\n\n- The build",
+            "0.2.0 has no `### Manual steps`",
+        ),
         ("doctor/pyproject.toml", 'version = "', 'version = "9.', "the doctor is released with the template"),
         (
             "copier.yml",
             "\n_message_after_copy:",
-            '\nvercel_region:\n  type: str\n  help: The region.\n  default: iad1\n\n_message_after_copy:',
+            "\nvercel_region:\n  type: str\n  help: The region.\n  default: iad1\n\n_message_after_copy:",
             "the question `vercel_region` was added, but CHANGELOG.md",
         ),
         (
@@ -82,8 +86,8 @@ def edit(clone, name, old, new):
             "copier.yml",
             '    "3.12": "3.12"\n',
             "",
-            "the choice `3.12` of `python_version` is gone from copier.yml: a project that chose it would have "
-            "its answer replaced by the default on its next `copier update`, silently",
+            "the choice `3.12` of `python_version` is gone from copier.yml: a project that chose it would "
+            "have its answer replaced by the default on its next `copier update`, silently",
         ),
         (
             "copier.yml",
@@ -121,10 +125,11 @@ def test_each_disagreement_is_caught_with_what_to_do(clone, name, old, new, comp
 def test_a_retired_choice_with_its_changelog_line_agrees(clone):
     edit(clone, "copier.yml", '    "3.12": "3.12"\n', f"    {RETIRED_312}\n")
     edit(clone, "copier.yml", "default('3.12')", "default('3.13')")
-    retired = "- `python_version` `3.12`: Vercel retired it; a project on it picks 3.13 or 3.14 when it updates.\n"
+    retired = "- `python_version` `3.12`: Vercel retired it; a project on it picks 3.13 or 3.14 to update.\n"
     edit(clone, "CHANGELOG.md", "## [Unreleased]\n", f"## [Unreleased]\n\n### Removed\n\n{retired}")
     assert disagreements(clone) == []
-    assert yaml.safe_load((clone / "copier.yml").read_text())["python_version"]["choices"]["3.12"]["value"] == "3.12"
+    choices = yaml.safe_load((clone / "copier.yml").read_text())["python_version"]["choices"]
+    assert choices["3.12"]["value"] == "3.12" and choices["3.12"]["validator"]
 
 
 def prepare_release(clone):
@@ -137,7 +142,7 @@ def prepare_release(clone):
     if git(clone, "tag", "--list", newest.tag).strip():
         major, minor, _ = newest.version.split(".")
         version = f"{major}.{int(minor) + 1}.0"
-        heading = f"## [{version}] - {date.today()}\n\n### Manual steps\n\nNone.\n\n### Fixed\n\n- Release test.\n"
+        heading = f"## [{version}] - {date.today()}\n\n### Manual steps\n\nNone.\n\n### Fixed\n\n- A test.\n"
     else:
         version = newest.version
         text = re.sub(rf"^## \[{re.escape(version)}\] .*\n", "", text, count=1, flags=re.MULTILINE)
@@ -201,4 +206,3 @@ def test_the_release_step_refuses_and_says_why(clone, refusal):
     assert result.returncode == 1
     assert result.stderr.startswith("No release: ") and said in result.stderr
     assert tags(clone) == before
-

