@@ -75,6 +75,7 @@ def history_clone(destination, *, keep_tags=False):
     Returns the clone's directory.
     """
     destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
     git(destination.parent, "clone", "--quiet", "--no-local", str(REPO_ROOT), str(destination))
     if not keep_tags:
         for tag in git(destination, "tag", "--list").split():
