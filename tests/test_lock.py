@@ -80,6 +80,7 @@ def locked(tmp_path_factory):
     return template, project, newest_flask, installed.stdout + installed.stderr
 
 
+@pytest.mark.slow
 def test_ci_installs_the_lock_and_refuses_one_that_pyproject_has_outgrown(locked, tmp_path):
     _, project, newest_flask, installed = locked
     assert newest_flask != OLDER_FLASK and f"flask=={OLDER_FLASK}" in installed

@@ -2,7 +2,8 @@
 
 Each test works on a throwaway git copy of this template with versions made up here:
 v0.1.0 is the template as it is; v0.2.0 changes a line of api.py, the README and .env.example and
-adds a question and a secret question; v0.3.0 changes the shipped migration revision.
+adds a question and a secret question; v0.3.0 changes the shipped migration revision. Another copy
+retires Python 3.12: an update whose stored answer it was stops with what to choose.
 """
 
 import shutil
