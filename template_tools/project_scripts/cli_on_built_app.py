@@ -8,7 +8,6 @@ Builds the app with the project's factory first, then hands it to ``flask.cli.Fl
 import sys
 
 from flask.cli import FlaskGroup
-
 from index import app
 
 FlaskGroup(create_app=lambda: app).main(sys.argv[1:], prog_name="flask")
