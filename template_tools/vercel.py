@@ -69,17 +69,20 @@ def copy_as_uploaded(project, destination):
     return destination
 
 
-def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
+def vercel_build(project, destination, *, bytecode=None, developer_venv=False, doctor_under_test=True):
     """Run `vercel build --yes` in a copy of ``project`` as Vercel's remote build would receive it.
 
     ``bytecode`` None builds as the project asks: vercel.json's build.env, which a build on Vercel
     receives. A local `vercel build` ignores build.env and reads the project's variables from
     .vercel/.env.preview.local, where `vercel pull` saves them: that is where the switch goes here.
     ``developer_venv`` adds a `python -m venv` .venv (with pip), as a local build in a checkout finds.
+    ``doctor_under_test`` points the dev dependency at this checkout's doctor/; false builds the
+    project's pyproject.toml (and uv.lock) as they are.
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
-    use_doctor_under_test(project)
+    if doctor_under_test:
+        use_doctor_under_test(project)
     if developer_venv:
         run([find_python("3.12"), "-m", "venv", project / ".venv"])
     if bytecode is None:
