@@ -4,9 +4,8 @@ import json
 import re
 from pathlib import Path
 
-from . import REPO_ROOT
 from .commands import run
-from .environments import project_env
+from .environments import DOCTOR, project_env
 
 PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
 # The model field every rendered project has (package acme_notes): edits to the models go around it.
@@ -33,13 +32,15 @@ def use_doctor_under_test(project):
 
     A rendered project pins the doctor to the template commit it came from; with uncommitted
     changes here that commit does not exist, and the tests are about the code as it is now.
+    A project without the doctor (the benchmark's fixtures) is left as it is.
     """
     pyproject = Path(project) / "pyproject.toml"
-    source = f'flask-vercel-doctor = {{ path = "{REPO_ROOT / "doctor"}" }}'
-    text, count = re.subn(
-        r"^flask-vercel-doctor = \{.*\}$", source, pyproject.read_text(), flags=re.MULTILINE
-    )
-    assert count == 1, f"no flask-vercel-doctor source in {pyproject}"
+    text = pyproject.read_text()
+    if '"flask-vercel-doctor"' not in text:
+        return
+    source = f'flask-vercel-doctor = {{ path = "{DOCTOR}" }}'
+    text, count = re.subn(r"^flask-vercel-doctor = \{.*\}$", source, text, flags=re.MULTILINE)
+    assert count == 1, f"{pyproject} depends on flask-vercel-doctor without a [tool.uv.sources] line for it"
     pyproject.write_text(text)
 
 
