@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -160,17 +161,18 @@ def build_venv(project):
 
 def run_build_step(project, venv, **variables):
     """Run the project's `[tool.vercel.scripts] build` as the builder does: `sh -c`, in the project, with
-    the build venv active, VERCEL=1 and ``variables``. Returns the finished process (exit code, log)."""
-    script = tomllib.loads((Path(project) / "pyproject.toml").read_text())["tool"]["vercel"]["scripts"][
-        "build"
-    ]
-    env = {
-        "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
-        "HOME": os.environ.get("HOME", "/root"),
-        "VIRTUAL_ENV": str(venv),
-        "UV_PROJECT_ENVIRONMENT": str(venv),
-        "VERCEL": "1",
-        "VERCEL_PYTHON_COMPILEALL": "1",  # vercel.json's build.env: no bytecode warning in the log
-        **variables,
-    }
-    return run(["sh", "-c", script], cwd=project, env=env, check=False)
+    a fresh copy of the build venv active (each build gets its own, and the step removes pip from it),
+    VERCEL=1 and ``variables``. Returns the finished process (exit code, log)."""
+    scripts = tomllib.loads((Path(project) / "pyproject.toml").read_text())["tool"]["vercel"]["scripts"]
+    with tempfile.TemporaryDirectory(prefix="vercel-build-") as directory:
+        fresh = shutil.copytree(venv, Path(directory) / "venv", symlinks=True)
+        env = {
+            "PATH": f"{fresh / 'bin'}:/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", "/root"),
+            "VIRTUAL_ENV": str(fresh),
+            "UV_PROJECT_ENVIRONMENT": str(fresh),
+            "VERCEL": "1",
+            "VERCEL_PYTHON_COMPILEALL": "1",  # vercel.json's build.env: no bytecode warning in the log
+            **variables,
+        }
+        return run(["sh", "-c", scripts["build"]], cwd=project, env=env, check=False)
