@@ -83,7 +83,14 @@ def copy_as_uploaded(project, destination):
 
 
 def vercel_build(
-    project, destination, *, bytecode=None, developer_venv=False, production=False, variables=None
+    project,
+    destination,
+    *,
+    bytecode=None,
+    developer_venv=False,
+    doctor_under_test=True,
+    production=False,
+    variables=None,
 ):
     """Run `vercel build --yes` (``production``: `--prod`) in a copy of ``project`` as Vercel's remote
     build would receive it.
@@ -94,10 +101,13 @@ def vercel_build(
     ``bytecode`` None builds as the project asks: vercel.json's build.env, which a build on Vercel
     receives but a local `vercel build` ignores: the switch goes into those files too.
     ``developer_venv`` adds a `python -m venv` .venv (with pip), as a local build in a checkout finds.
+    ``doctor_under_test`` points the dev dependency at this checkout's doctor/; false builds the
+    project's pyproject.toml (and uv.lock) as they are.
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
-    use_doctor_under_test(project)
+    if doctor_under_test:
+        use_doctor_under_test(project)
     if developer_venv:
         run([find_python("3.12"), "-m", "venv", project / ".venv"])
     if bytecode is None:

@@ -214,3 +214,17 @@ def test_the_dev_tools_come_from_where_the_project_was_rendered_from(source, url
 def test_the_dev_tools_are_pinned_to_the_release_or_the_commit(commit, ref):
     context = {"_copier_answers": {"_commit": commit}, "_copier_conf": {"vcs_ref_hash": "0bbfc77ab"}}
     assert computed_value("template_git_ref", **context) == ref
+
+
+# Where the project's README and the message after an update send the reader for what changed.
+CHANGELOG_LINKS = {
+    "https://github.com/acme/copier-vercel-flask.git": "https://github.com/acme/copier-vercel-flask/blob/HEAD/CHANGELOG.md",
+    "https://github.com/acme/copier-vercel-flask": "https://github.com/acme/copier-vercel-flask/blob/HEAD/CHANGELOG.md",
+    "ssh://git@example.org/acme/template.git": "CHANGELOG.md in ssh://git@example.org/acme/template.git",
+    "file:///srv/git/template.git": "CHANGELOG.md in file:///srv/git/template.git",
+}
+
+
+@pytest.mark.parametrize("url, changelog", CHANGELOG_LINKS.items(), ids=CHANGELOG_LINKS)
+def test_the_changelog_is_a_link_on_github_and_named_elsewhere(url, changelog):
+    assert computed_value("template_changelog", template_git_url=url) == changelog

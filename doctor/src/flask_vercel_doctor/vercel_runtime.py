@@ -95,7 +95,17 @@ class RunningFunction:
         chunks = [m["payload"]["message"] for m in self.messages.items if m["type"] == "log"]
         return "".join(base64.b64decode(chunk).decode(errors="replace") for chunk in chunks)
 
-    def request(self, method, path, body=None, headers=None):
+    def connect(self):
+        """A connection to the function, open now: pass it to `request` to send a request on it later.
+
+        The runtime's server accepts few connections at a time (a listen backlog of 5): opening many
+        first, one after the other, then sending on all of them is how to have many requests at once.
+        """
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.connect()
+        return connection
+
+    def request(self, method, path, body=None, headers=None, connection=None):
         """Send a request as Vercel's proxy does and wait until the runtime reports its end."""
         invocation_id = uuid.uuid4().hex
         all_headers = {
@@ -110,7 +120,7 @@ class RunningFunction:
             body = json.dumps(body).encode()
             all_headers["content-type"] = "application/json"
         all_headers.update(headers or {})
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
