@@ -68,6 +68,12 @@ def execute(url, sql):
         connection.execute(sql)
 
 
+def query(url, sql):
+    """The rows ``sql`` returns from the database at ``url``."""
+    with psycopg.connect(libpq_url(url), connect_timeout=10) as connection:
+        return connection.execute(sql).fetchall()
+
+
 def as_server_user(as_root):
     """A command prefix: run as the server user when we are root, and die with this process.
 
@@ -139,10 +145,11 @@ class Server:
     url = ""
     can_restart = False
 
-    def create_database(self):
-        """A new empty database; returns its URL."""
+    def create_database(self, copy_of=None):
+        """A new database, empty or a copy of the one at ``copy_of`` (which nobody may be connected to)."""
         name = f"test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        execute(self.url, f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{urlsplit(copy_of).path.lstrip("/")}"' if copy_of else ""
+        execute(self.url, f'CREATE DATABASE "{name}"{template}')
         return self.url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop_database(self, url):

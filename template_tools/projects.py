@@ -8,6 +8,8 @@ from .commands import run
 from .environments import DOCTOR, project_env
 
 PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
+# The model field every rendered project has (package acme_notes): edits to the models go around it.
+NAME_FIELD = "    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))\n"
 
 
 def project_script(name):
@@ -40,6 +42,24 @@ def use_doctor_under_test(project):
     text, count = re.subn(r"^flask-vercel-doctor = \{.*\}$", source, text, flags=re.MULTILINE)
     assert count == 1, f"{pyproject} depends on flask-vercel-doctor without a [tool.uv.sources] line for it"
     pyproject.write_text(text)
+
+
+def requests_in_project(project, venv, database_url, *requests, **env):
+    """Send ``requests`` ([METHOD, PATH, body?]) to the project's app in one process; their answers."""
+    env["DATABASE_URL"] = database_url
+    return report_of(run_in_project(project, venv, "client", json.dumps(list(requests)), env=env))
+
+
+def edit_models(project, old, new):
+    """Edit the project's models.py as its developer would: ``old`` (which must be there) becomes ``new``."""
+    models = Path(project) / "acme_notes" / "models.py"
+    assert old in models.read_text(), f"{old!r} is not in {models}"
+    models.write_text(models.read_text().replace(old, new))
+
+
+def add_model_field(project, field):
+    """Add ``field`` (a line of Python, e.g. "price: Mapped[int | None]") to the Item model."""
+    edit_models(project, NAME_FIELD, f"{NAME_FIELD}    {field}\n")
 
 
 def report_of(result):

@@ -11,30 +11,20 @@ import time
 
 import pytest
 
-from template_tools import REPO_ROOT, postgres
+from template_tools import REPO_ROOT
 from template_tools.commands import run
 from template_tools.environments import project_env
 from template_tools.matrix import STRATEGIES
+from template_tools.postgres import query
 from template_tools.projects import (
+    add_model_field,
     create_tables,
     project_script,
     report_of,
+    requests_in_project,
     run_in_project,
     run_project_tests,
 )
-
-
-def requests_in_project(project, venv, database_url, *requests):
-    """Send ``requests`` ([METHOD, PATH, body?]) to the project's app in one process; their answers."""
-    batch = json.dumps(list(requests))
-    return report_of(run_in_project(project, venv, "client", batch, env={"DATABASE_URL": database_url}))
-
-
-def query(database_url, sql):
-    import psycopg
-
-    with psycopg.connect(postgres.libpq_url(database_url)) as connection:
-        return connection.execute(sql).fetchall()
 
 
 @pytest.mark.slow
@@ -71,13 +61,6 @@ def test_racing_cold_starts_and_migrations_never_fail(venv_for, postgres_server)
     assert results["naive_migrations"]["failed_processes"] > 0
 
 
-def add_price_column(project):
-    models = project / "acme_notes" / "models.py"
-    field = "    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))\n"
-    assert field in models.read_text()
-    models.write_text(models.read_text().replace(field, field + "    price: Mapped[int | None]\n"))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("old_strategy", ["lazy", "manual", "init_endpoint"])
 def test_switching_to_migrations_adopts_the_database_with_its_rows(
@@ -97,7 +80,7 @@ def test_switching_to_migrations_adopts_the_database_with_its_rows(
     assert query(postgres_url, "SELECT version_num FROM alembic_version") == [("0001",)]
     assert query(postgres_url, "SELECT id, name FROM items ORDER BY id") == [(1, "Milk"), (2, "Eggs")]
 
-    add_price_column(new)
+    add_model_field(new, "price: Mapped[int | None]")
     run(["flask", "--app", "index", "db", "migrate", "-m", "add price"], cwd=new, env=env)
     run(["flask", "--app", "index", "db", "upgrade"], cwd=new, env=env)
     [(head,)] = query(postgres_url, "SELECT version_num FROM alembic_version")

@@ -12,7 +12,7 @@ import pytest
 
 from template_tools.commands import commit_all, copier, git
 from template_tools.matrix import STRATEGIES
-from template_tools.projects import run_project_tests
+from template_tools.projects import add_model_field, run_project_tests
 from template_tools.repository import TemplateCopy
 
 API = "template/{{package_name}}/api.py"
@@ -128,13 +128,7 @@ def updated(rendered, tmp_path_factory):
     shutil.copytree(rendered("lazy", "v0.1.0"), project, symlinks=True)
     append(project / "acme_notes" / "api.py", USER_ROUTE)
     (project / "tests" / "test_ping.py").write_text(USER_ROUTE_TEST)
-    models = project / "acme_notes" / "models.py"
-    name_field = "    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))\n"
-    models.write_text(
-        models.read_text().replace(
-            name_field, name_field + "    done: Mapped[bool] = mapped_column(default=False)\n"
-        )
-    )
+    add_model_field(project, "done: Mapped[bool] = mapped_column(default=False)")
     readme = project / "README.md"
     title, rest = readme.read_text().split("\n", 1)
     readme.write_text(f"{title}\n{USER_README_TEXT}{rest}")

@@ -8,7 +8,7 @@ import threading
 from contextlib import contextmanager
 
 from flask import current_app, g
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import Conflict, ServiceUnavailable
 
 # Any constant works, as long as every instance of the app uses the same one.
 SCHEMA_LOCK_ID = 7_042_001
@@ -27,6 +27,16 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 class DatabaseBusy(ServiceUnavailable):
     description = "Every database connection of this instance is in use; try again shortly."
+
+
+class SchemaChangesRefused(Conflict):
+    """A preview that may share production's database changes no schema: answered as 409 JSON."""
+
+    description = (
+        "Previews may share production's database, so this branch's schema changes would reach"
+        " production before review. If previews have a database of their own (Neon's branch per"
+        " preview), set PREVIEWS_HAVE_OWN_DATABASE=1 for the Preview environment."
+    )
 
 
 def init_app(app):
@@ -56,6 +66,12 @@ def database_url(for_schema_changes=False):
             " each instance. Use PostgreSQL, or set ALLOW_SQLITE_ON_VERCEL=1 to accept that."
         )
     return url
+
+
+def may_change_schema():
+    """False in a Vercel preview not known to have its own database (needs an app context)."""
+    config = current_app.config
+    return config["VERCEL_ENV"] != "preview" or config["PREVIEWS_HAVE_OWN_DATABASE"]
 
 
 def get_engine():
@@ -107,7 +123,10 @@ def schema_change():
 
     On PostgreSQL a transaction-scoped advisory lock serializes the instances: COMMIT releases
     it, so it also works through transaction-mode poolers. SQLite serializes writers itself.
+    A preview that may share production's database is refused (``may_change_schema``).
     """
+    if not may_change_schema():
+        raise SchemaChangesRefused()
     from sqlalchemy import text
 
     from .engine import build_engine
