@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench [--postgres-url URL] [--update-readme]
 
-Modules by job: ``candidates`` (what is measured and how it gets its tables), ``timing``
-(whole-process medians, interleaved), ``serving`` (warm requests/second), ``sizes``,
-``cold_starts`` (Vercel's runtime and real ``vercel build`` bundles), ``report`` (the tables).
+Modules by job: ``shipped`` (real ``vercel build`` bundles started by Vercel's runtime: new
+instances, warm throughput, round trips), ``candidates`` (the projects rendered from source),
+``timing`` (whole-process medians, interleaved), ``sizes``, ``report`` (the tables).
 """

@@ -5,11 +5,9 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from template_tools.commands import run
 from template_tools.environments import project_env, project_requirements
 from template_tools.matrix import STRATEGIES
 from template_tools.postgres import sqlalchemy_url
-from template_tools.projects import create_tables, run_in_project
 from template_tools.repository import render, template_snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -66,13 +64,3 @@ def candidate_env(venv, database_url=None):
 def import_only_url(candidate):
     """Importing needs no database; the classic app still insists on DATABASE_URL being set."""
     return f"sqlite:///{candidate.directory / 'never-opened.sqlite3'}" if candidate.name == CLASSIC else None
-
-
-def prepare_database(candidate, venv, url):
-    """Create the candidate's tables its own way, then seed a few rows (once, untimed)."""
-    url = sqlalchemy_url(url)
-    if candidate.is_strategy:
-        create_tables(candidate.directory, venv, url)
-    else:
-        run(["flask", "--app", "index", "init-db"], cwd=candidate.directory, env=candidate_env(venv, url))
-    run_in_project(candidate.directory, venv, "seed_items", url, env={"DATABASE_URL": url})

@@ -37,11 +37,17 @@ from .repository import render, template_snapshot
 PACKAGE = "race_app"
 INIT_TOKEN = "race-init-token"
 # The stock Flask-Migrate environment: the same transaction as migrations/env.py, without its lock.
-LOCKED_MIGRATION = "with db.schema_change() as connection:"
-UNLOCKED_MIGRATION = "with db.build_engine(db.database_url(True), pooled=False).begin() as connection:"
+UNLOCKED_MIGRATION = {
+    "with db.schema_change() as connection:": "with engine(db.database_url(True)).begin() as connection:",
+    f"from {PACKAGE} import db\n": (
+        f"from {PACKAGE} import db\nfrom {PACKAGE}.engine import build_engine as engine\n"
+    ),
+}
 # The negative control behind a pooler: the driver left to prepare statements server-side.
-NO_SERVER_SIDE_PREPARE = 'options["connect_args"] = {"prepare_threshold": None}'
-PSYCOPG_DEFAULT_PREPARE = 'options["connect_args"] = {}'
+# The negative control of the pooler tests: psycopg 3 with its default prepare threshold.
+PSYCOPG_DEFAULT_PREPARE = {
+    'options["connect_args"] = {"prepare_threshold": None}': 'options["connect_args"] = {}',
+}
 # (name, rendered strategy, what each process does first); naive ones sit right above their fix.
 CONTENDERS = {
     "naive": ("lazy", "seed's Option 2: a flag per instance, then create_all"),
@@ -63,24 +69,25 @@ def render_projects(directory):
         answers = {"project_name": "Race App", "package_name": PACKAGE, "db_init_strategy": strategy}
         projects[strategy] = render(template, directory / strategy, **answers)
     projects["naive_migrations"] = copy_with_change(
-        projects["migrations"], directory / "migrations-stock", "migrations/env.py",
-        LOCKED_MIGRATION, UNLOCKED_MIGRATION,
-    )  # fmt: skip
+        projects["migrations"], directory / "migrations-stock", "migrations/env.py", UNLOCKED_MIGRATION
+    )
     projects["naive"] = projects["lazy"]
     projects["prepared"] = copy_with_change(
-        projects["lazy"], directory / "lazy-prepared", f"{PACKAGE}/db.py",
-        NO_SERVER_SIDE_PREPARE, PSYCOPG_DEFAULT_PREPARE,
-    )  # fmt: skip
+        projects["lazy"], directory / "lazy-prepared", f"{PACKAGE}/engine.py", PSYCOPG_DEFAULT_PREPARE
+    )
     return projects
 
 
-def copy_with_change(project, destination, name, old, new):
-    """A copy of ``project`` whose file ``name`` has ``old`` replaced by ``new``."""
+def copy_with_change(project, destination, name, replacements):
+    """A copy of ``project`` whose file ``name`` has each key of ``replacements`` replaced by its value."""
     shutil.copytree(project, destination)
     path = destination / name
-    if old not in path.read_text():
-        raise SystemExit(f"race: {name} no longer contains {old!r}; update this module")
-    path.write_text(path.read_text().replace(old, new))
+    text = path.read_text()
+    for old, new in replacements.items():
+        if old not in text:
+            raise SystemExit(f"race: {name} no longer contains {old!r}; update this module")
+        text = text.replace(old, new)
+    path.write_text(text)
     return destination
 
 

@@ -135,8 +135,9 @@ def test_the_engine_uses_the_serverless_connection_settings(render, venv_for, po
     assert settings == {
         "prepare_threshold": None,
         "connect_timeout": "10",
+        "autocommit": True,  # reads cost one round trip; a write opens a transaction (test_round_trips)
         "prepared": 0,
-        "pool": [2, 3, True],
+        "pool": [2, 3, False],  # no ping per checkout: a closed connection is seen on its socket
     }
 
 

@@ -23,7 +23,7 @@ from template_tools.projects import create_tables
 from template_tools.proxies import NeverAnswering, WakingDatabase
 
 MAX_DURATION_SECONDS = 30  # the template's vercel.json gives index.py this maxDuration
-INSTANCE_POOL_LIMIT = 2 + 3  # db.py: POOL_SIZE + POOL_MAX_OVERFLOW
+INSTANCE_POOL_LIMIT = 2 + 3  # engine.py: POOL_SIZE + POOL_MAX_OVERFLOW
 UNREACHABLE = "The database is unreachable right now; try again shortly."
 
 

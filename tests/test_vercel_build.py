@@ -84,9 +84,8 @@ def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, reco
         skip_or_fail(reason)
 
 
-def test_the_function_imports_its_app_and_dependencies_from_bytecode(built, tmp_path):
-    """A .pyc that Python cannot use (another version, a stale hash) means compiling at every cold start."""
-    project, copy, func_dir, _, _ = built
+def imports_of_a_first_database_request(func_dir, copy, tmp_path):
+    """(status, modules from bytecode, modules compiled from source) of a new instance's first query."""
     env = {"PYTHONVERBOSE": "1", "DATABASE_URL": f"sqlite:///{tmp_path / 'items.sqlite3'}"}
     start = start_built_function(func_dir, project_root=copy, python=find_python("3.12"), env=env)
     try:
@@ -95,27 +94,62 @@ def test_the_function_imports_its_app_and_dependencies_from_bytecode(built, tmp_
             imports = function.stderr() + function.logs()
     except ReadOnlyUnavailable as reason:
         skip_or_fail(reason)
-    assert status in (200, 503)  # 503: tables the strategy has not created yet
     from_bytecode = re.findall(r"^# code object from '(.+)'$", imports, re.MULTILINE)
     from_source = re.findall(r"^# code object from ([^'].*)$", imports, re.MULTILINE)
+    return status, from_bytecode, from_source
+
+
+def test_the_function_imports_its_app_and_dependencies_from_bytecode(built, tmp_path):
+    """A .pyc that Python cannot use (another version, a stale hash) means compiling at every cold start."""
+    _, copy, func_dir, _, _ = built
+    status, from_bytecode, from_source = imports_of_a_first_database_request(func_dir, copy, tmp_path)
+    assert status in (200, 503)  # 503: tables the strategy has not created yet
     assert [path for path in from_bytecode if "/_vendor/sqlalchemy/orm/" in path]
-    assert [path for path in from_bytecode if path.endswith("/__pycache__/index.cpython-312.pyc")]
+    assert [path for path in from_bytecode if path.endswith("/acme_notes/db.cpython-312.pyc")]
     # The builder's own trampoline is the one module it leaves uncompiled.
     compiled_at_start = [path for path in from_source if not path.endswith("/vc__handler__python.py")]
     assert not compiled_at_start, f"{len(compiled_at_start)} modules compiled at cold start"
 
 
-def test_a_local_build_without_bytecode_says_so_and_leaves_the_developers_venv_alone(render, tmp_path):
+def test_a_plain_vercel_build_ships_bytecode_and_leaves_the_sources_and_the_developers_venv_alone(
+    render, tmp_path
+):
+    """No VERCEL_PYTHON_* anywhere, as `vercel build` runs on a machine or in CI: the build step's bytecode.
+
+    Vercel's runtime starts before the app can say where the bytecode is: its own modules compile.
+    """
     project = render(db_init_strategy="lazy")
     try:
-        built = vercel_build(project, tmp_path / "project", bytecode=False, developer_venv=True)
-        copy, func_dir, _, log = built
+        copy, func_dir, _, log = vercel_build(
+            project, tmp_path / "project", bytecode=False, developer_venv=True
+        )
     except ToolsUnavailable as reason:
         skip_or_fail(reason)
-    assert "Compiling Python bytecode..." not in log
-    assert printed(log, "WARNING: no bytecode: VERCEL_PYTHON_COMPILEALL is not 1")
+    assert "Compiling Python bytecode..." not in log  # the builder's own switch was off
+    assert printed(log, "bytecode: ")  # the build step's line
     files = bundle_files(func_dir, copy)
-    assert not [path for path in files if path.endswith(".pyc")]
+    assert [path for path in files if path.startswith("_bytecode/var/task/_vendor/flask/")]
     assert not [path for path in files if path.startswith(("_vendor/pip/", ".venv/"))]
+    beside_sources = [p for p in copy.rglob("*.pyc") if not {".vercel", ".venv", "_bytecode"} & set(p.parts)]
+    assert beside_sources == []
     pip = run([copy / ".venv/bin/python", "-m", "pip", "--version"], check=False)
     assert pip.returncode == 0, f"the build removed pip from the developer's .venv: {pip.stderr}"
+
+    status, from_bytecode, from_source = imports_of_a_first_database_request(func_dir, copy, tmp_path)
+    assert status == 200
+    assert [path for path in from_bytecode if "/_bytecode/var/task/_vendor/sqlalchemy/orm/" in path]
+    # Only what runs before the factory's first line can be no one's bytecode: the platform's own code.
+    before_the_factory = (
+        "/vc__handler__python.py",
+        "/index.py",
+        "/acme_notes/__init__.py",
+        "/acme_notes/bytecode.py",
+    )
+    compiled_at_start = [
+        path
+        for path in from_source
+        if "/_vendor/vercel_runtime/" not in path and not path.endswith(before_the_factory)
+    ]
+    assert not compiled_at_start, (
+        f"{len(compiled_at_start)} modules compiled at cold start: {compiled_at_start[:5]}"
+    )

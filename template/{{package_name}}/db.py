@@ -1,30 +1,15 @@
 """The database: one engine per app, built on first use; one session per request.
 
-SQLAlchemy and the driver are imported inside functions, so that a cold start that
-serves no database request never pays for them.
+SQLAlchemy and the driver are imported inside functions (engine.py holds how connections
+behave), so that a cold start that serves no database request never pays for them.
 """
 
 import threading
-import time
 from contextlib import contextmanager
-from pathlib import Path
 
 from flask import current_app, g
 from werkzeug.exceptions import Conflict, ServiceUnavailable
 
-# Connecting to a serverless database may first wake it up (Neon: usually well under a second, at
-# times seconds). Each attempt waits up to CONNECT_TIMEOUT_SECONDS (Neon's own example uses 10), a
-# failed attempt is retried after a pause that doubles, and all of it ends by CONNECT_DEADLINE_SECONDS,
-# so a database that never answers is a 503 well inside vercel.json's maxDuration (30 s).
-CONNECT_TIMEOUT_SECONDS = 10
-CONNECT_ATTEMPTS = 3
-CONNECT_DEADLINE_SECONDS = 20
-FIRST_RETRY_PAUSE_SECONDS = 0.5
-# Per instance: POOL_SIZE connections kept, up to POOL_MAX_OVERFLOW more while busy (README: the
-# connection budget). A request waits at most POOL_TIMEOUT_SECONDS for one of them, then gets a 503.
-POOL_SIZE = 2
-POOL_MAX_OVERFLOW = 3
-POOL_TIMEOUT_SECONDS = 5
 # Any constant works, as long as every instance of the app uses the same one.
 SCHEMA_LOCK_ID = 7_042_001
 ENGINE_KEY = f"{__name__}.engine"
@@ -59,7 +44,7 @@ def init_app(app):
 
 
 def on_first_use(app, prepare):
-    """Run ``prepare()`` once before the app's first session; a failure is retried next time."""
+    """Run ``prepare(engine)`` once before the app's first session; a failure is retried next time."""
     app.extensions.setdefault(FIRST_USE_KEY, []).append(prepare)
 
 
@@ -89,50 +74,6 @@ def may_change_schema():
     return config["VERCEL_ENV"] != "preview" or config["PREVIEWS_HAVE_OWN_DATABASE"]
 
 
-def build_engine(url, *, pooled=True):
-    """The one place engines are made; ``pooled=False`` for one-shot work such as schema changes."""
-    from sqlalchemy import create_engine, event
-    from sqlalchemy.pool import NullPool
-
-    options = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
-    if url.startswith("postgresql"):
-        if pooled:
-            # Instances are many and short-lived: keep few connections and drop stale ones.
-            options.update(
-                pool_size=POOL_SIZE,
-                max_overflow=POOL_MAX_OVERFLOW,
-                pool_timeout=POOL_TIMEOUT_SECONDS,
-                pool_recycle=300,
-            )
-        # prepare_threshold=None: server-side prepared statements break behind transaction poolers.
-        options["connect_args"] = {"prepare_threshold": None}
-    elif url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, **options)
-    if url.startswith("postgresql"):
-        event.listen(engine, "do_connect", connect_with_retries)
-    return engine
-
-
-def connect_with_retries(dialect, connection_record, cargs, cparams):
-    """Open a connection, retrying failed attempts (SQLAlchemy's ``do_connect`` hook).
-
-    Only connecting is retried: nothing has been sent yet, so nothing can run twice.
-    """
-    deadline = time.monotonic() + CONNECT_DEADLINE_SECONDS
-    pause = FIRST_RETRY_PAUSE_SECONDS
-    for attempt in range(1, CONNECT_ATTEMPTS + 1):
-        timeout = min(CONNECT_TIMEOUT_SECONDS, int(deadline - time.monotonic()))
-        try:
-            return dialect.connect(*cargs, **{**cparams, "connect_timeout": timeout})
-        except dialect.loaded_dbapi.OperationalError:
-            # psycopg waits at least 2 s per attempt: retry only if one more fits before the deadline.
-            if attempt == CONNECT_ATTEMPTS or deadline - time.monotonic() - pause < 2:
-                raise
-            time.sleep(pause)
-            pause *= 2
-
-
 def get_engine():
     """The app's engine, built on first use (it connects lazily, too)."""
     app = current_app._get_current_object()
@@ -141,10 +82,12 @@ def get_engine():
         with _engine_lock:
             engine = app.extensions.get(ENGINE_KEY)
             if engine is None:
+                from .engine import build_engine
+
                 engine = build_engine(database_url())
                 try:
                     for prepare in app.extensions.get(FIRST_USE_KEY, ()):
-                        prepare()
+                        prepare(engine)
                 except BaseException:
                     engine.dispose()
                     raise
@@ -158,7 +101,8 @@ def get_session():
         from sqlalchemy.exc import TimeoutError as PoolTimeout
         from sqlalchemy.orm import Session
 
-        session = Session(get_engine())
+        # expire_on_commit=False: what a request just wrote is answered as written, not read back.
+        session = Session(get_engine(), expire_on_commit=False)
         try:
             session.connection()  # connect now, so an outage is a 503 here, not a 500 later
         except PoolTimeout:
@@ -183,12 +127,14 @@ def schema_change():
     """
     if not may_change_schema():
         raise SchemaChangesRefused()
+    from sqlalchemy import text
+
+    from .engine import build_engine
+
     engine = build_engine(database_url(for_schema_changes=True), pooled=False)
     try:
         with _schema_lock, engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                from sqlalchemy import text
-
                 connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": SCHEMA_LOCK_ID})
             yield connection
     finally:

@@ -1,7 +1,7 @@
 """What a project's engine really uses on PostgreSQL, after ten requests (run by its interpreter).
 
-Prints one JSON line: the driver's prepare threshold and connect timeout, the server's count of
-prepared statements, and the pool's size, overflow and pre-ping.
+Prints one JSON line: the driver's prepare threshold, connect timeout and autocommit between
+requests, the server's count of prepared statements, and the pool's size, overflow and pre-ping.
 """
 
 import importlib
@@ -20,6 +20,7 @@ with app.app_context():
         print(json.dumps({
             "prepare_threshold": raw.prepare_threshold,
             "connect_timeout": raw.info.get_parameters().get("connect_timeout"),
+            "autocommit": raw.autocommit,
             "prepared": connection.scalar(text("SELECT count(*) FROM pg_prepared_statements")),
             "pool": [engine.pool.size(), engine.pool._max_overflow, engine.pool._pre_ping],
         }))  # fmt: skip

@@ -105,8 +105,11 @@ class RunningFunction:
         connection.connect()
         return connection
 
-    def request(self, method, path, body=None, headers=None, connection=None):
-        """Send a request as Vercel's proxy does and wait until the runtime reports its end."""
+    def request(self, method, path, body=None, headers=None, connection=None, wait_for_end=True):
+        """Send a request as Vercel's proxy does and wait until the runtime reports its end.
+
+        ``wait_for_end=False`` returns with the response, as a client sees it (load tests).
+        """
         invocation_id = uuid.uuid4().hex
         all_headers = {
             "host": "localhost",
@@ -129,7 +132,7 @@ class RunningFunction:
             raise self.failure(f"{method} {path} got no response: {error!r}") from error
         finally:
             connection.close()
-        if not self.messages.wait_for(lambda m: m["type"] == "end" and invoked(m) == invocation_id, 5):
+        if wait_for_end and not self.messages.wait_for_end(invocation_id, 5):
             raise self.failure(f"the runtime never reported the end of {method} {path}")
         return result
 
@@ -168,6 +171,7 @@ class Messages:
     def __init__(self, path):
         self.path = path
         self.items = []
+        self.ended = set()  # invocation ids the runtime reported the end of
         self.changed = threading.Condition()
         self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.listener.bind(path)
@@ -186,7 +190,10 @@ class Messages:
             while chunk := connection.recv(65536):
                 *messages, buffer = (buffer + chunk).split(b"\0")
                 with self.changed:
-                    self.items += [json.loads(raw) for raw in messages]
+                    for message in map(json.loads, messages):
+                        self.items.append(message)
+                        if message["type"] == "end":
+                            self.ended.add(invoked(message))
                     self.changed.notify_all()
 
     def wait_for(self, predicate, timeout, still_worth_waiting=lambda: True):
@@ -197,6 +204,11 @@ class Messages:
                 if found or time.monotonic() > deadline or not still_worth_waiting():
                     return found
                 self.changed.wait(0.05)
+
+    def wait_for_end(self, invocation_id, timeout):
+        """Whether the runtime reported the end of that invocation within ``timeout`` seconds."""
+        with self.changed:
+            return self.changed.wait_for(lambda: invocation_id in self.ended, timeout)
 
     def close(self):
         self.listener.close()
