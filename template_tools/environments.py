@@ -72,6 +72,18 @@ def locked(path):
         yield
 
 
+def uv_bin_dir():
+    """A directory holding only uv: on PATH it brings uv without this suite's venv and its python."""
+    if not Path(UV).is_file():
+        raise RuntimeError(f"uv is not installed here ({UV}): it comes with requirements-dev.txt")
+    directory = CACHE_DIR / "uv-bin"
+    with locked(directory):
+        directory.mkdir(exist_ok=True)
+        if not (directory / "uv").exists():
+            (directory / "uv").symlink_to(UV)
+    return directory
+
+
 def project_env(venv, **extra):
     """The environment a generated project's commands run in: its venv first, nothing of ours."""
     return {"PATH": f"{venv / 'bin'}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/root"), **extra}

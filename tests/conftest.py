@@ -123,11 +123,12 @@ def postgres_url(postgres_server):
 
 
 # The cold starts' init durations are listed by the flask-vercel-doctor plugin already.
-REPORTED_FIGURES = ("vercel_build_seconds", "generated_cold_starts")
+REPORTED_FIGURES = ("vercel_build_seconds", "generated_cold_starts", "day_two_steps")
 
 
 def pytest_terminal_summary(terminalreporter):
-    """List the build times and the generated suites' cold starts tests recorded (also under pytest-xdist)."""
+    """List the build times, the generated suites' cold starts and the day-two steps tests recorded
+    (also under pytest-xdist)."""
     lines = [
         f"{report.nodeid}  {name}: {value}"
         for report in terminalreporter.stats.get("passed", [])
@@ -135,5 +136,5 @@ def pytest_terminal_summary(terminalreporter):
         if name in REPORTED_FIGURES
     ]
     if lines:
-        terminalreporter.write_sep("-", "vercel build times and the generated suites' cold starts")
+        terminalreporter.write_sep("-", "vercel build times, the generated suites' cold starts, day two")
         terminalreporter.write_line("\n".join(sorted(lines)))

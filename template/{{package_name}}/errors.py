@@ -29,7 +29,7 @@ def database_error_as_503(error):
     if exc is None or not isinstance(error, exc.DBAPIError):
         raise error
     if is_missing_table(error):
-        message = f"The database has no tables yet. {schema.MISSING_TABLES_HINT}"
+        message = f"The database is missing tables this request needs. {schema.MISSING_TABLES_HINT}"
     elif isinstance(error, exc.OperationalError | exc.InterfaceError):
         message = UNREACHABLE
     else:
