@@ -153,7 +153,6 @@ def test_the_project_grown_as_its_readme_says_stays_green(
             if step == "model":
                 assert {"items", "comments"} <= set(deployment.table_names())
         results.append(f"{step} ok {time.monotonic() - started:.0f} s")
-        print("DEBUG", results[-1], flush=True)
 
     module = project / PACKAGE / "comments.py"
     for name, mistake in IMPORT_TIME_MISTAKES.items():
