@@ -18,14 +18,20 @@ UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("
 
 
 def find_python(version):
-    """A real interpreter for ``version`` (pyenv's shims only work where a .python-version says so)."""
+    """A real interpreter for ``version`` (pyenv's shims only work where a .python-version says so).
+
+    The path of the executable itself, never a shim's: uv recreates a venv whose interpreter is not
+    the one it is asked for.
+    """
     candidates = [shutil.which(f"python{version}")]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version)"], capture_output=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True
+        )
         if probe.returncode == 0:
-            return str(candidate)
+            return probe.stdout.strip()
     return None
 
 
