@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SQLITE_FOR_THESE_TESTS = {"ALLOW_SQLITE_ON_VERCEL": "1"}  # on Vercel the disk is read-only
 # Work that runs at import, which Vercel repeats at every cold start: none of it belongs there.
 WORK_AT_IMPORT = {"database", "network", "process", "thread", "environ"}
-# They load on the first database request; a cold start that serves none never pays for them.
-DATABASE_LIBRARIES = {"sqlalchemy", "psycopg", "flask_migrate", "alembic"}
+# They load on the first database request (and every schema tool with them): cold starts never pay.
+DATABASE_LIBRARIES = {"sqlalchemy", "psycopg"}
 
 
 @pytest.fixture(scope="module")
