@@ -8,13 +8,17 @@ from pathlib import Path
 
 COPIER = Path(sys.executable).with_name("copier")
 # Commits made by the tools, with an identity of their own whatever the machine's git config says.
-GIT_ENV = {
-    **os.environ,
+GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Template Tests",
     "GIT_AUTHOR_EMAIL": "tests@example.invalid",
     "GIT_COMMITTER_NAME": "Template Tests",
     "GIT_COMMITTER_EMAIL": "tests@example.invalid",
 }
+
+
+def git_env(**extra):
+    """The environment as it is now (the suite's Copier settings included), the tools' git identity."""
+    return {**os.environ, **GIT_IDENTITY, **extra}
 
 
 def run(command, *, check=True, **kwargs):
@@ -29,7 +33,7 @@ def run(command, *, check=True, **kwargs):
 
 
 def git(directory, *arguments):
-    return run(["git", *arguments], cwd=directory, env=GIT_ENV).stdout
+    return run(["git", *arguments], cwd=directory, env=git_env()).stdout
 
 
 def commit_all(directory, message):
@@ -37,9 +41,11 @@ def commit_all(directory, message):
     git(directory, "commit", "--quiet", "--no-verify", "--message", message)
 
 
-def copier(*arguments, cwd=None, check=True):
-    """The copier CLI as a user runs it: no --trust, nothing on stdin."""
-    return run([COPIER, *arguments], cwd=cwd, check=check, env=GIT_ENV, stdin=subprocess.DEVNULL)
+def copier(*arguments, cwd=None, check=True, env=None):
+    """The copier CLI as a user runs it: no --trust, nothing on stdin; ``env`` adds variables."""
+    return run(
+        [COPIER, *arguments], cwd=cwd, check=check, env=git_env(**(env or {})), stdin=subprocess.DEVNULL
+    )
 
 
 def free_port(host="127.0.0.1"):

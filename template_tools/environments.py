@@ -13,6 +13,7 @@ from pathlib import Path
 from . import REPO_ROOT
 from .commands import run
 
+DOCTOR = REPO_ROOT / "doctor"  # the flask-vercel-doctor package under test
 CACHE_DIR = Path(os.environ.get("TEMPLATE_TEST_CACHE", REPO_ROOT / ".cache")).resolve()
 UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv") or "uv"
 
@@ -38,18 +39,12 @@ def find_python(version):
 def project_requirements(project_dir):
     """The runtime and dev requirements a rendered project declares, installable here.
 
-    A dependency the project takes from this template's repository (``[tool.uv.sources]``, e.g.
-    the doctor) is installed from this checkout instead, editable, so the tests run today's code.
+    The doctor, which a project takes from this template's repository (``[tool.uv.sources]``), is
+    installed from this checkout instead, editable, so the tests run today's code.
     """
     pyproject = tomllib.loads((Path(project_dir) / "pyproject.toml").read_text())
-    sources = pyproject.get("tool", {}).get("uv", {}).get("sources", {})
-    requirements = []
-    for requirement in pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"]:
-        source = sources.get(requirement)
-        if source and "subdirectory" in source:
-            requirement = f"--editable={REPO_ROOT / source['subdirectory']}"
-        requirements.append(requirement)
-    return requirements
+    requirements = pyproject["project"]["dependencies"] + pyproject["dependency-groups"]["dev"]
+    return [f"--editable={DOCTOR}" if r == "flask-vercel-doctor" else r for r in requirements]
 
 
 def project_venv(python_version, requirements):

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from urllib.parse import urlsplit
@@ -67,16 +68,88 @@ def execute(url, sql):
         connection.execute(sql)
 
 
+def query(url, sql):
+    """The rows ``sql`` returns from the database at ``url``."""
+    with psycopg.connect(libpq_url(url), connect_timeout=10) as connection:
+        return connection.execute(sql).fetchall()
+
+
+def as_server_user(as_root):
+    """A command prefix: run as the server user when we are root, and die with this process.
+
+    setpriv's --pdeathsig sets PR_SET_PDEATHSIG, so the kernel kills the server if its owner dies.
+    PostgreSQL and PgBouncer both refuse to run as root.
+    """
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        raise PostgresUnavailable("setpriv (util-linux) is needed to start a throwaway server")
+    if not as_root:
+        return [setpriv, "--pdeathsig", "KILL", "--"]
+    user = server_user()
+    uid, gid = str(user.pw_uid), str(user.pw_gid)
+    return [setpriv, "--reuid", uid, "--regid", gid, "--init-groups", "--pdeathsig", "KILL", "--"]
+
+
+def server_user():
+    """The OS user a throwaway server runs as when we are root."""
+    try:
+        return pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        raise PostgresUnavailable(
+            f"PostgreSQL and PgBouncer refuse to run as root and there is no '{SERVER_USER}' user to run"
+            f" them as: create one (useradd --system {SERVER_USER}) or set TEST_DATABASE_URL"
+        ) from None
+
+
+def stop_process(process, sig=signal.SIGTERM, timeout=30):
+    """Send ``sig`` and wait; kill the process if it is still there after ``timeout`` seconds."""
+    if process is not None and process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class ConnectionWatch:
+    """While it runs, samples how many connections the server has open to ``database_url``'s database
+    (its own one aside); ``peak`` is the most seen at once."""
+
+    def __init__(self, database_url, every=0.01):
+        self.database = urlsplit(database_url).path.lstrip("/")
+        self.server_url = database_url
+        self.every = every
+        self.peak = 0
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+        with psycopg.connect(libpq_url(self.server_url), autocommit=True) as connection:
+            while not self.stopped.wait(self.every):
+                self.peak = max(self.peak, connection.execute(sql, (self.database,)).fetchone()[0])
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+
+
 class Server:
     """What both kinds of server offer: throwaway databases on it."""
 
     url = ""
     can_restart = False
 
-    def create_database(self):
-        """A new empty database; returns its URL."""
+    def create_database(self, copy_of=None):
+        """A new database, empty or a copy of the one at ``copy_of`` (which nobody may be connected to)."""
         name = f"test_{os.getpid()}_{uuid.uuid4().hex[:10]}"
-        execute(self.url, f'CREATE DATABASE "{name}"')
+        template = f' TEMPLATE "{urlsplit(copy_of).path.lstrip("/")}"' if copy_of else ""
+        execute(self.url, f'CREATE DATABASE "{name}"{template}')
         return self.url.rsplit("/", 1)[0] + f"/{name}"
 
     def drop_database(self, url):
@@ -131,13 +204,7 @@ class LocalPostgres(Server):
     def stop(self, mode="fast"):
         """Stop the server. "immediate" loses the last commits (synchronous_commit is off)."""
         process, self.process = self.process, None
-        if process is not None and process.poll() is None:
-            process.send_signal(STOP_SIGNALS[mode])  # setpriv execs: the child is the postmaster
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_process(process, STOP_SIGNALS[mode])  # setpriv execs: the child is the postmaster
 
     def close(self):
         self.stop("immediate")
@@ -146,26 +213,6 @@ class LocalPostgres(Server):
             self.directory = None
         atexit.unregister(self.close)
 
-    def _as_server_user(self):
-        """setpriv: run as the server user, and die with this process (PR_SET_PDEATHSIG)."""
-        setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            raise PostgresUnavailable("setpriv (util-linux) is needed to start PostgreSQL")
-        if not self.as_root:
-            return [setpriv, "--pdeathsig", "KILL", "--"]
-        user = pwd.getpwnam(SERVER_USER)
-        return [
-            setpriv,
-            "--reuid",
-            str(user.pw_uid),
-            "--regid",
-            str(user.pw_gid),
-            "--init-groups",
-            "--pdeathsig",
-            "KILL",
-            "--",
-        ]
-
     def _init_cluster(self):
         missing = [name for name in ("initdb", "postgres") if shutil.which(name) is None]
         if missing:
@@ -173,14 +220,7 @@ class LocalPostgres(Server):
                 f"{' and '.join(missing)} not found on PATH: install the PostgreSQL server"
                 " (apt-get install postgresql) or set TEST_DATABASE_URL to an empty database you run"
             )
-        if self.as_root:
-            try:
-                user = pwd.getpwnam(SERVER_USER)
-            except KeyError:
-                raise PostgresUnavailable(
-                    f"PostgreSQL refuses to run as root and there is no '{SERVER_USER}' user to run it"
-                    f" as: create one (useradd --system {SERVER_USER}) or set TEST_DATABASE_URL"
-                ) from None
+        user = server_user() if self.as_root else None
         # Short, under /tmp: the socket path must fit in ~107 bytes.
         self.directory = tempfile.mkdtemp(prefix="pgtest-", dir="/tmp")
         atexit.register(self.close)
@@ -189,7 +229,7 @@ class LocalPostgres(Server):
             for path in (self.directory, self._path("sock")):
                 os.chown(path, user.pw_uid, user.pw_gid)
         command = [
-            *self._as_server_user(),
+            *as_server_user(self.as_root),
             "initdb",
             "-D",
             self._path("data"),
@@ -209,7 +249,7 @@ class LocalPostgres(Server):
     def _launch(self):
         """Start the server; False if the port was taken meanwhile."""
         options = {**SETTINGS, "port": self.port, "unix_socket_directories": self._path("sock")}
-        command = [*self._as_server_user(), "postgres", "-D", self._path("data")]
+        command = [*as_server_user(self.as_root), "postgres", "-D", self._path("data")]
         for key, value in options.items():
             command += ["-c", f"{key}={value}"]
         with open(self._path("postgres.log"), "w") as log:

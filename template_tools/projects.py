@@ -4,11 +4,12 @@ import json
 import re
 from pathlib import Path
 
-from . import REPO_ROOT
 from .commands import run
-from .environments import project_env
+from .environments import DOCTOR, project_env
 
 PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
+# The model field every rendered project has (package acme_notes): edits to the models go around it.
+NAME_FIELD = "    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))\n"
 
 
 def project_script(name):
@@ -31,14 +32,34 @@ def use_doctor_under_test(project):
 
     A rendered project pins the doctor to the template commit it came from; with uncommitted
     changes here that commit does not exist, and the tests are about the code as it is now.
+    A project without the doctor (the benchmark's fixtures) is left as it is.
     """
     pyproject = Path(project) / "pyproject.toml"
-    source = f'flask-vercel-doctor = {{ path = "{REPO_ROOT / "doctor"}" }}'
-    text, count = re.subn(
-        r"^flask-vercel-doctor = \{.*\}$", source, pyproject.read_text(), flags=re.MULTILINE
-    )
-    assert count == 1, f"no flask-vercel-doctor source in {pyproject}"
+    text = pyproject.read_text()
+    if '"flask-vercel-doctor"' not in text:
+        return
+    source = f'flask-vercel-doctor = {{ path = "{DOCTOR}" }}'
+    text, count = re.subn(r"^flask-vercel-doctor = \{.*\}$", source, text, flags=re.MULTILINE)
+    assert count == 1, f"{pyproject} depends on flask-vercel-doctor without a [tool.uv.sources] line for it"
     pyproject.write_text(text)
+
+
+def requests_in_project(project, venv, database_url, *requests, **env):
+    """Send ``requests`` ([METHOD, PATH, body?]) to the project's app in one process; their answers."""
+    env["DATABASE_URL"] = database_url
+    return report_of(run_in_project(project, venv, "client", json.dumps(list(requests)), env=env))
+
+
+def edit_models(project, old, new):
+    """Edit the project's models.py as its developer would: ``old`` (which must be there) becomes ``new``."""
+    models = Path(project) / "acme_notes" / "models.py"
+    assert old in models.read_text(), f"{old!r} is not in {models}"
+    models.write_text(models.read_text().replace(old, new))
+
+
+def add_model_field(project, field):
+    """Add ``field`` (a line of Python, e.g. "price: Mapped[int | None]") to the Item model."""
+    edit_models(project, NAME_FIELD, f"{NAME_FIELD}    {field}\n")
 
 
 def report_of(result):

@@ -4,10 +4,11 @@ import shutil
 from pathlib import Path
 
 from . import REPO_ROOT
-from .commands import commit_all, git
+from .commands import commit_all, git, run
 
-# What a Copier source needs: the questions, the template, and what the rendered projects depend on.
-TEMPLATE_PATHS = ("copier.yml", "template", "hooks", "doctor")
+# What a Copier source needs: the questions, the template, what the rendered projects depend on, and
+# the changelog its releases are made from.
+TEMPLATE_PATHS = ("copier.yml", "template", "hooks", "doctor", "CHANGELOG.md")
 
 
 def template_snapshot(destination):
@@ -67,24 +68,44 @@ class TemplateCopy:
         git(self.path, "tag", version)
 
 
+def history_clone(destination, *, keep_tags=False):
+    """A clone of this repository's real history, this checkout's template committed on top.
+
+    Without ``keep_tags`` the clone has no tag, so the caller decides what is released where.
+    Returns the clone's directory.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    git(destination.parent, "clone", "--quiet", "--no-local", str(REPO_ROOT), str(destination))
+    if not keep_tags:
+        for tag in git(destination, "tag", "--list").split():
+            git(destination, "tag", "--delete", tag)
+    snapshot_working_tree(destination)
+    return destination
+
+
 def released_history(destination, releases):
     """A bare clone of this repository's real history with release tags, reachable as a ``file://`` URL.
 
     ``releases`` maps tags to commits; ``"HEAD"`` means this checkout as it is, uncommitted template
-    changes included (committed on top of HEAD in the clone). Returns the URL.
+    changes included (committed on top of HEAD in the clone). The clone's own tags are dropped first:
+    the caller's are the only releases. Returns the URL.
     """
     destination = Path(destination)
-    work = destination / "work"
-    git(destination, "clone", "--quiet", "--no-local", str(REPO_ROOT), str(work))
+    work = history_clone(destination / "work")
     for tag, commit in releases.items():
-        if commit == "HEAD":
-            commit = snapshot_working_tree(work)
-        elif not git(work, "rev-parse", "--verify", "--quiet", f"{commit}^{{commit}}").strip():
+        if not has_commit(work, commit):
             raise AssertionError(f"commit {commit} is not in this clone's history: clone with full history")
         git(work, "tag", tag, commit)
     bare = destination / "template.git"
     git(destination, "clone", "--quiet", "--bare", str(work), str(bare))
     return f"file://{bare}"
+
+
+def has_commit(repository, revision):
+    """Whether ``revision`` names a commit of ``repository``."""
+    command = ["git", "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"]
+    return run(command, cwd=repository, check=False).returncode == 0
 
 
 def snapshot_working_tree(work):

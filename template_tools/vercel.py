@@ -1,9 +1,13 @@
-"""Vercel's CLI, offline: `vercel build` of a project, and what the built function ships."""
+"""Vercel's CLI, offline: `vercel build` of a project, and what the built function ships; and the
+project's build step run as Vercel's Python builder runs it."""
 
+import hashlib
 import json
 import os
 import shutil
+import tempfile
 import time
+import tomllib
 from pathlib import Path
 
 from .commands import run
@@ -19,6 +23,15 @@ UV_CACHE_SEED = CACHE_DIR / "vercel-python-cache"
 
 class ToolsUnavailable(RuntimeError):
     """npm, uv or Python 3.12 is missing, or the CLI would not install."""
+
+
+def skip_or_fail(reason):
+    """In a test: skip for want of a tool, or fail where CI must run it (CI, REQUIRE_VERCEL_TOOLS)."""
+    import pytest
+
+    if REQUIRED:
+        pytest.fail(f"CI must run this test: {reason}")
+    pytest.skip(str(reason))
 
 
 def vercel_cli():
@@ -66,17 +79,32 @@ def copy_as_uploaded(project, destination):
     return destination
 
 
-def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
-    """Run `vercel build --yes` in a copy of ``project`` as Vercel's remote build would receive it.
+def vercel_build(
+    project,
+    destination,
+    *,
+    bytecode=None,
+    developer_venv=False,
+    doctor_under_test=True,
+    production=False,
+    variables=None,
+):
+    """Run `vercel build --yes` (``production``: `--prod`) in a copy of ``project`` as Vercel's remote
+    build would receive it.
 
+    A local `vercel build` reads the project's variables from .vercel/.env.<target>.local, where
+    `vercel pull` saves them, system variables such as VERCEL_ENV included: ``variables`` go into
+    both targets' files, each with its own VERCEL_ENV, and `--prod` picks which one the build sees.
     ``bytecode`` None builds as the project asks: vercel.json's build.env, which a build on Vercel
-    receives. A local `vercel build` ignores build.env and reads the project's variables from
-    .vercel/.env.preview.local, where `vercel pull` saves them: that is where the switch goes here.
+    receives but a local `vercel build` ignores: the switch goes into those files too.
     ``developer_venv`` adds a `python -m venv` .venv (with pip), as a local build in a checkout finds.
+    ``doctor_under_test`` points the dev dependency at this checkout's doctor/; false builds the
+    project's pyproject.toml (and uv.lock) as they are.
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
-    use_doctor_under_test(project)
+    if doctor_under_test:
+        use_doctor_under_test(project)
     if developer_venv:
         run([find_python("3.12"), "-m", "venv", project / ".venv"])
     if bytecode is None:
@@ -85,15 +113,20 @@ def vercel_build(project, destination, *, bytecode=None, developer_venv=False):
     env = build_environment()
     settings = project / ".vercel"
     settings.mkdir()
-    if bytecode:
-        (settings / ".env.preview.local").write_text('VERCEL_PYTHON_COMPILEALL="1"\n')
+    for target in ("preview", "production"):
+        pulled = {"VERCEL_ENV": target, **(variables or {})}
+        if bytecode:
+            pulled["VERCEL_PYTHON_COMPILEALL"] = "1"
+        (settings / f".env.{target}.local").write_text("".join(f'{k}="{v}"\n' for k, v in pulled.items()))
     (settings / "project.json").write_text(
         json.dumps({"projectId": "prj_offline", "orgId": "team_offline", "settings": {"framework": "flask"}})
     )
     if UV_CACHE_SEED.exists():
         shutil.copytree(UV_CACHE_SEED, settings / "python" / "cache")
     started = time.monotonic()
-    result = run([env["PATH"].split(os.pathsep)[0] + "/vercel", "build", "--yes"], cwd=project, env=env)
+    vercel = env["PATH"].split(os.pathsep)[0] + "/vercel"
+    target_flag = ["--prod"] if production else []
+    result = run([vercel, "build", "--yes", *target_flag], cwd=project, env=env)
     seconds = time.monotonic() - started
     with locked(UV_CACHE_SEED):
         if not UV_CACHE_SEED.exists():
@@ -110,3 +143,46 @@ def bundle_files(func_dir, project_root):
     for path, source in config["filePathMap"].items():
         files[path] = (project_root / source).stat().st_size
     return files
+
+
+def build_venv(project):
+    """The venv Vercel's builder makes for ``project``: `uv venv --seed`, then `uv sync --active --no-dev`.
+
+    Made once per set of dependencies and kept in the cache, shared by pytest-xdist workers.
+    """
+    python = find_python("3.12")
+    if python is None:
+        raise ToolsUnavailable("the build venv needs a Python 3.12 interpreter")
+    use_doctor_under_test(project)  # locking resolves the dev group's sources too
+    key = hashlib.sha256(f"{python}\n{(Path(project) / 'pyproject.toml').read_text()}\nbytecode".encode())
+    venv = CACHE_DIR / "vercel-build-venvs" / key.hexdigest()[:12]
+    env = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    with locked(venv):
+        if not (venv / ".ready").exists():
+            shutil.rmtree(venv, ignore_errors=True)
+            run([UV, "venv", "--seed", "--quiet", "--python", python, venv], env=env)
+            # --compile-bytecode: each build step's copy imports Flask and Alembic without compiling them.
+            sync = [UV, "sync", "--active", "--no-dev", "--no-editable", "--compile-bytecode", "--quiet"]
+            run(sync, cwd=project, env=env)
+            (venv / ".ready").touch()
+    return venv
+
+
+def run_build_step(project, venv, **variables):
+    """Run the project's `[tool.vercel.scripts] build` as the builder does: `sh -c`, in the project, with
+    a fresh copy of the build venv active (each build gets its own, and the step removes pip from it),
+    VERCEL=1 and ``variables``. Returns the finished process (exit code, log)."""
+    scripts = tomllib.loads((Path(project) / "pyproject.toml").read_text())["tool"]["vercel"]["scripts"]
+    with tempfile.TemporaryDirectory(prefix="build-", dir=venv.parent) as directory:  # hard links: same disk
+        # Hard links: a copy in a moment, and removing pip from it leaves the cached venv whole.
+        fresh = shutil.copytree(venv, Path(directory) / "venv", symlinks=True, copy_function=os.link)
+        env = {
+            "PATH": f"{fresh / 'bin'}:/usr/bin:/bin",
+            "HOME": os.environ.get("HOME", "/root"),
+            "VIRTUAL_ENV": str(fresh),
+            "UV_PROJECT_ENVIRONMENT": str(fresh),
+            "VERCEL": "1",
+            "VERCEL_PYTHON_COMPILEALL": "1",  # vercel.json's build.env: no bytecode warning in the log
+            **variables,
+        }
+        return run(["sh", "-c", scripts["build"]], cwd=project, env=env, check=False)

@@ -1,12 +1,13 @@
 import os
+from typing import NamedTuple
 
 import pytest
 
-from template_tools import postgres
+from template_tools import pgbouncer, postgres
 from template_tools.environments import project_requirements, project_venv
 from template_tools.matrix import MATRIX, STRATEGIES, matrix_selection
 
-POSTGRES_FIXTURES = {"postgres_server", "postgres_url"}
+POSTGRES_FIXTURES = {"postgres_server", "postgres_url", "postgres_pooler", "pooled_database"}
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
 
 
@@ -99,17 +100,22 @@ def venv_for(render):
     return venv_for
 
 
+def start_or_give_up(start, what):
+    """``start()``'s server, or a skip that says why (a failure when REQUIRE_POSTGRES=1, as in CI)."""
+    try:
+        return start()
+    except postgres.PostgresUnavailable as error:
+        reason = f"no {what}: {error}"
+    # Outside the except block, so the report shows the reason, not a traceback.
+    if postgres.postgres_required():
+        pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
+    pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+
+
 @pytest.fixture(scope="session")
 def postgres_server():
     """TEST_DATABASE_URL's server, or a throwaway one for this session (one per xdist worker)."""
-    try:
-        server = postgres.start_server()
-    except postgres.PostgresUnavailable as error:
-        server, reason = None, f"no PostgreSQL server: {error}"
-    if server is None:  # outside the except block: the report shows the reason, not a traceback
-        if postgres.postgres_required():
-            pytest.fail(f"{reason} (REQUIRE_POSTGRES=1 makes this a failure)", pytrace=False)
-        pytest.skip(f"{reason} (REQUIRE_POSTGRES=1 would make this a failure)")
+    server = start_or_give_up(postgres.start_server, "PostgreSQL server")
     yield server
     server.close()
 
@@ -122,13 +128,41 @@ def postgres_url(postgres_server):
     postgres_server.drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def postgres_pooler(postgres_server):
+    """TEST_POOLER_URL's transaction pooler, or a throwaway PgBouncer (server pool of 2) in front of
+    ``postgres_server``."""
+    pooler = start_or_give_up(lambda: pgbouncer.start_pooler(postgres_server), "transaction-mode pooler")
+    yield pooler
+    pooler.close()
+
+
+class PooledDatabase(NamedTuple):
+    """One fresh database, reached directly (for schema changes) and through the pooler."""
+
+    direct: str
+    pooled: str
+
+
+@pytest.fixture
+def pooled_database(postgres_url, postgres_pooler):
+    return PooledDatabase(direct=postgres_url, pooled=postgres_pooler.pooled_url(postgres_url))
+
+
 # The cold starts' init durations are listed by the flask-vercel-doctor plugin already.
-REPORTED_FIGURES = ("vercel_build_seconds", "generated_cold_starts", "day_two_steps")
+REPORTED_FIGURES = (
+    "vercel_build_seconds",
+    "generated_cold_starts",
+    "pooled_race",
+    "wake_up",
+    "connection_budget",
+    "day_two_steps",
+)
 
 
 def pytest_terminal_summary(terminalreporter):
-    """List the build times, the generated suites' cold starts and the day-two steps tests recorded
-    (also under pytest-xdist)."""
+    """List the figures tests recorded (also under pytest-xdist): build times, the generated suites' cold
+    starts, races and load through the pooler, wake-ups, the connection budget, the day-two steps."""
     lines = [
         f"{report.nodeid}  {name}: {value}"
         for report in terminalreporter.stats.get("passed", [])
@@ -136,5 +170,5 @@ def pytest_terminal_summary(terminalreporter):
         if name in REPORTED_FIGURES
     ]
     if lines:
-        terminalreporter.write_sep("-", "vercel build times, the generated suites' cold starts, day two")
+        terminalreporter.write_sep("-", "figures recorded by the tests")
         terminalreporter.write_line("\n".join(sorted(lines)))

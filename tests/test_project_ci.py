@@ -28,10 +28,12 @@ def why_it_cannot_run(project, argv):
     pyproject = tomllib.loads((project / "pyproject.toml").read_text())
     runtime = " ".join(pyproject["project"]["dependencies"])
     dev = " ".join(pyproject["dependency-groups"]["dev"])
-    if argv == ["uv", "sync"]:
+    if argv == ["uv", "sync", "--locked"]:
         return None
+    if argv[:2] == ["uv", "sync"]:
+        return "installs without --locked: CI would test other versions than the uv.lock Vercel installs"
     if argv[:2] != ["uv", "run"]:
-        return "runs something other than `uv sync` / `uv run`: the project's venv would be bypassed"
+        return "runs something other than `uv sync --locked` / `uv run`: the project's venv would be bypassed"
     tool, *args = argv[2:]
     if tool in ("ruff", "pytest", "flask-vercel-doctor"):
         return None if tool in dev else f"{tool} is not in the dev dependency group"
@@ -77,9 +79,13 @@ def test_the_workflow_commands_pass_locally(render, venv_for, tmp_path, strategy
     database_url = f"sqlite:///{tmp_path / 'ci.sqlite3'}"
     ran = []
     for argv, step_env in workflow_commands(project):
-        if argv == ["uv", "sync"]:
+        if argv[:2] == ["uv", "sync"]:  # tests/test_lock.py runs it on a real lock
             continue
         env = {name: database_url if SERVICE_HOST in value else value for name, value in step_env.items()}
         run(argv[2:], cwd=project, env=project_env(venv, **env))
         ran.append(argv[2])
     assert {"ruff", "pytest", "flask-vercel-doctor"} <= set(ran)
+
+
+def test_an_install_that_ignores_the_lock_is_refused(project):
+    assert "without --locked" in why_it_cannot_run(project, ["uv", "sync"])

@@ -50,6 +50,7 @@ STRATEGY_FILES = {
         "migrations/env.py",
         "migrations/script.py.mako",
         "migrations/versions/0001_create_items.py",
+        "tests/test_revisions.py",
     },
     "lazy": set(),
     "init_endpoint": set(),
@@ -83,7 +84,7 @@ def test_no_other_strategy_is_mentioned_in_the_code(project, strategy):
                 assert word not in code, f"{strategy} project mentions {other}'s {word!r}"
 
 
-STRATEGY_INTERFACE = {"init_app", "create_tables", "MISSING_TABLES_HINT"}
+STRATEGY_INTERFACE = {"init_app", "create_tables", "missing_schema_hint"}
 
 
 def test_every_strategy_module_has_the_same_interface(project):
@@ -150,7 +151,8 @@ def test_pyproject_bounds_runtime_dependencies_and_keeps_dev_tools_out(project, 
     for tool in ("pytest", "ruff", "vercel-runtime"):
         assert tool in dev and tool not in runtime
     build_steps = pyproject["tool"]["vercel"]["scripts"]["build"].strip().splitlines()
-    assert (build_steps[-1] == '"$py" -m acme_notes.schema') == (strategy == "migrations")
+    migrate = '"$py" -W ignore::RuntimeWarning:runpy -m acme_notes.schema'
+    assert (build_steps[-1] == migrate) == (strategy == "migrations")
 
 
 @pytest.mark.parametrize("python_version", ["3.12", "3.13", "3.14"])
@@ -212,3 +214,17 @@ def test_the_dev_tools_come_from_where_the_project_was_rendered_from(source, url
 def test_the_dev_tools_are_pinned_to_the_release_or_the_commit(commit, ref):
     context = {"_copier_answers": {"_commit": commit}, "_copier_conf": {"vcs_ref_hash": "0bbfc77ab"}}
     assert computed_value("template_git_ref", **context) == ref
+
+
+# Where the project's README and the message after an update send the reader for what changed.
+CHANGELOG_LINKS = {
+    "https://github.com/acme/copier-vercel-flask.git": "https://github.com/acme/copier-vercel-flask/blob/HEAD/CHANGELOG.md",
+    "https://github.com/acme/copier-vercel-flask": "https://github.com/acme/copier-vercel-flask/blob/HEAD/CHANGELOG.md",
+    "ssh://git@example.org/acme/template.git": "CHANGELOG.md in ssh://git@example.org/acme/template.git",
+    "file:///srv/git/template.git": "CHANGELOG.md in file:///srv/git/template.git",
+}
+
+
+@pytest.mark.parametrize("url, changelog", CHANGELOG_LINKS.items(), ids=CHANGELOG_LINKS)
+def test_the_changelog_is_a_link_on_github_and_named_elsewhere(url, changelog):
+    assert computed_value("template_changelog", template_git_url=url) == changelog

@@ -2,7 +2,8 @@
 
 Each test works on a throwaway git copy of this template with versions made up here:
 v0.1.0 is the template as it is; v0.2.0 changes a line of api.py, the README and .env.example and
-adds a question and a secret question; v0.3.0 changes the shipped migration revision.
+adds a question and a secret question; v0.3.0 changes the shipped migration revision. Another copy
+retires Python 3.12: an update whose stored answer it was stops with what to choose.
 """
 
 import shutil
@@ -11,7 +12,7 @@ import pytest
 
 from template_tools.commands import commit_all, copier, git
 from template_tools.matrix import STRATEGIES
-from template_tools.projects import run_project_tests
+from template_tools.projects import add_model_field, run_project_tests
 from template_tools.repository import TemplateCopy
 
 API = "template/{{package_name}}/api.py"
@@ -127,13 +128,7 @@ def updated(rendered, tmp_path_factory):
     shutil.copytree(rendered("lazy", "v0.1.0"), project, symlinks=True)
     append(project / "acme_notes" / "api.py", USER_ROUTE)
     (project / "tests" / "test_ping.py").write_text(USER_ROUTE_TEST)
-    models = project / "acme_notes" / "models.py"
-    name_field = "    name: Mapped[str] = mapped_column(String(NAME_MAX_LENGTH))\n"
-    models.write_text(
-        models.read_text().replace(
-            name_field, name_field + "    done: Mapped[bool] = mapped_column(default=False)\n"
-        )
-    )
+    add_model_field(project, "done: Mapped[bool] = mapped_column(default=False)")
     readme = project / "README.md"
     title, rest = readme.read_text().split("\n", 1)
     readme.write_text(f"{title}\n{USER_README_TEXT}{rest}")
@@ -192,16 +187,22 @@ def test_updating_an_untouched_project_equals_a_fresh_render(template, rendered,
     assert files(project) == files(rendered(strategy, "v0.2.0"))
 
 
-@pytest.mark.parametrize("conflict", ["inline", "rej"])
+@pytest.mark.parametrize("conflict", ["inline", "rej", "rej-ignored"])
 def test_a_conflict_exits_0_but_the_projects_tests_name_the_file(project_at, venv_for, conflict):
     project = project_at("lazy", "v0.1.0")
+    if conflict == "rej-ignored":  # a .gitignore that hides Copier's leftovers (Copier issue #2668)
+        append(project / ".gitignore", "*.rej\n")
     api = project / "acme_notes" / "api.py"
     api.write_text(api.read_text().replace(OLD_API_DOCSTRING, '"""Our API, our words."""'))
     commit_all(project, "Reword the API docstring")
-    result = copier("update", "--defaults", "--vcs-ref=v0.2.0", f"--conflict={conflict}", cwd=project)
+    mode = conflict.removesuffix("-ignored")
+    result = copier("update", "--defaults", "--vcs-ref=v0.2.0", f"--conflict={mode}", cwd=project)
     assert result.returncode == 0  # Copier's own verdict: hence the guard
-    leftover = "acme_notes/api.py" if conflict == "inline" else "acme_notes/api.py.rej"
-    assert (project / leftover).exists() and (conflict == "rej" or conflicted(project) == [leftover])
+    leftover = "acme_notes/api.py" if mode == "inline" else "acme_notes/api.py.rej"
+    assert (project / leftover).exists() and (mode == "rej" or conflicted(project) == [leftover])
+    if conflict == "rej-ignored":  # git itself no longer shows it, the way a user would look for it
+        assert leftover not in git(project, "status", "--porcelain", "--untracked-files=all")
+        assert leftover not in git(project, "ls-files", "--others", "--exclude-standard")
     suite = run_project_tests(project, venv_for("3.12"), check=False)
     assert suite.returncode != 0
     guard_says = (suite.stdout + suite.stderr).split("UsageError: ")[-1]
@@ -241,3 +242,69 @@ def test_switching_strategy_swaps_its_files_and_keeps_user_edits(rendered, proje
     } == {name: text for name, text in fresh.items() if name != "acme_notes/api.py"}
     result = run_project_tests(project, venv_for("3.12"))
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+# Python 3.12 retired the way README.md says (Retired answers): the choice stays, disabled with its reason.
+RETIRED = "Vercel no longer runs Python 3.12: choose 3.13 or 3.14 (--data python_version=3.13)"
+
+
+@pytest.fixture(scope="module")
+def retiring(tmp_path_factory):
+    """This template as v0.1.0; v0.2.0 retires Python 3.12 by the policy; v0.2.1, on a branch of v0.1.0,
+    deletes the choice and defaults to 3.13 whatever the stored answer (copier.yml before the policy);
+    and a project on 3.12 rendered from v0.1.0."""
+    template = TemplateCopy(tmp_path_factory.mktemp("retiring") / "template")
+    template.release("v0.1.0")
+    template.replace("copier.yml", "default('3.12')", "default('3.13')")
+    template.replace(
+        "copier.yml", '    "3.12": "3.12"\n', f'    "3.12": {{value: "3.12", validator: "{RETIRED}"}}\n'
+    )
+    template.release("v0.2.0")
+    git(template.path, "switch", "--quiet", "--create", "deleted", "v0.1.0")
+    template.replace("copier.yml", "\"{{ python_version | default('3.12') }}\"", '"3.13"')
+    template.replace("copier.yml", '    "3.12": "3.12"\n', "")
+    template.release("v0.2.1")
+    project = tmp_path_factory.mktemp("on-3.12") / "acme-notes"
+    copier("copy", "--defaults", "--vcs-ref=v0.1.0", "--data=project_name=Acme Notes",
+           "--data=python_version=3.12", str(template.path), str(project))  # fmt: skip
+    git(project, "init", "--quiet", "--initial-branch=main")
+    commit_all(project, "Render v0.1.0 on Python 3.12")
+    return template, project
+
+
+def test_an_update_whose_answer_was_retired_stops_with_what_to_choose_and_changes_nothing(retiring, tmp_path):
+    _, rendered = retiring
+    project = shutil.copytree(rendered, tmp_path / "acme-notes", symlinks=True)
+    result = copier("update", "--defaults", "--vcs-ref=v0.2.0", cwd=project, check=False)
+    assert result.returncode == 1
+    assert (
+        result.stderr.strip().splitlines()[-1]
+        == f"ValueError: Invalid choice for 'python_version': {RETIRED}"
+    )
+    assert git(project, "status", "--porcelain", "--untracked-files=all") == ""
+    assert (project / ".python-version").read_text() == "3.12\n"
+    assert "_commit: v0.1.0" in (project / ".copier-answers.yml").read_text()
+    # The user chooses, explicitly: the update goes ahead.
+    copier("update", "--defaults", "--vcs-ref=v0.2.0", "--data=python_version=3.13", cwd=project)
+    assert (project / ".python-version").read_text() == "3.13\n"
+    assert "python_version: '3.13'" in (project / ".copier-answers.yml").read_text()
+    assert 'target-version = "py313"' in (project / "pyproject.toml").read_text()
+
+
+def test_a_new_project_cannot_pick_a_retired_choice(retiring, tmp_path):
+    template, _ = retiring
+    destination = tmp_path / "acme-notes"
+    answers = ["--data=project_name=Acme Notes", "--data=python_version=3.12"]
+    result = copier("copy", "--defaults", "--vcs-ref=v0.2.0", *answers, str(template.path), str(destination),
+                    check=False)  # fmt: skip
+    assert result.returncode == 1 and RETIRED in result.stderr
+    assert not destination.exists()
+
+
+def test_without_the_policy_copier_would_rewrite_the_project_without_a_word(retiring, tmp_path):
+    """Why the policy exists: Copier replaces a stored answer that is no longer a choice with the default."""
+    _, rendered = retiring
+    project = shutil.copytree(rendered, tmp_path / "acme-notes", symlinks=True)
+    result = copier("update", "--defaults", "--vcs-ref=v0.2.1", cwd=project)
+    assert result.returncode == 0 and "python_version" not in result.stderr
+    assert (project / ".python-version").read_text() == "3.13\n"

@@ -12,15 +12,9 @@ from template_tools.commands import run
 from template_tools.environments import find_python
 from template_tools.matrix import STRATEGIES
 from template_tools.projects import run_project_tests
-from template_tools.vercel import REQUIRED, ToolsUnavailable, bundle_files, vercel_build
+from template_tools.vercel import ToolsUnavailable, bundle_files, skip_or_fail, vercel_build
 
 pytestmark = pytest.mark.slow
-
-
-def skip_or_fail(reason):
-    if REQUIRED:
-        pytest.fail(f"CI must run this test: {reason}")
-    pytest.skip(str(reason))
 
 
 def printed(log, start):

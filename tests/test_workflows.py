@@ -207,8 +207,9 @@ def test_the_update_workflow_runs_the_copier_the_template_is_tested_with(project
 class Runner:
     """Runs the update job's steps here as GitHub's runner would, with stand-ins for the network.
 
-    `uvx copier@X` runs this suite's Copier (and fails for any other X); `git push` and `gh` only
-    record their arguments, and `gh pr list` answers ``open_pull_requests``.
+    `uvx copier@X` runs this suite's Copier (and fails for any other X); `uv` (the re-lock, which
+    tests/test_lock.py runs for real), `git push` and `gh` only record their arguments, and
+    `gh pr list` answers ``open_pull_requests``.
     """
 
     def __init__(self, workflow_path, tmp_path, open_pull_requests=""):
@@ -225,6 +226,7 @@ class Runner:
             f'shift\nexec "{COPIER}" "$@"',
             "git": f'[ "$1" = push ] && {{ echo "git $*" >> "{self.log}"; exit 0; }}\n'
             f'exec "{shutil.which("git")}" "$@"',
+            "uv": f'echo "uv $*" >> "{self.log}"',
             "gh": f'echo "gh $*" >> "{self.log}"\n[ "$2" = list ] && printf "{open_pull_requests}"\nexit 0',
         }
         for name, script in scripts.items():
@@ -360,6 +362,7 @@ def test_the_update_job_applies_a_new_release_and_opens_a_pull_request_that_name
     assert "_commit: v0.2.0" in (project / ".copier-answers.yml").read_text()
     assert git(project, "status", "--porcelain") == ""
     calls = runner.log.read_text().splitlines()
+    assert calls[-3] == "uv lock"  # after the update, so that the pull request passes `uv sync --locked`
     assert calls[-2] == (
         "git push --force https://x-access-token:workflow-token@github.com/acme/notes.git"
         " HEAD:refs/heads/template-update/0.2.0"

@@ -1,5 +1,7 @@
 """The example API: what a client of the deployed app sees."""
 
+from sqlalchemy import create_engine, text
+
 
 def test_health_answers_without_a_database(make_app, unreachable_database_url):
     client = make_app(DATABASE_URL=unreachable_database_url).test_client()
@@ -58,3 +60,13 @@ def test_on_vercel_sqlite_is_refused_unless_allowed(make_app, tmp_path):
     assert "ALLOW_SQLITE_ON_VERCEL=1" in refused.get_json()["message"]
     allowed = make_app(ON_VERCEL=True, DATABASE_URL=sqlite_url, ALLOW_SQLITE_ON_VERCEL=True)
     assert allowed.test_client().get("/api/health").status_code == 200
+
+
+def test_a_database_older_than_the_code_is_a_503_that_says_so(make_app, database_url):
+    engine = create_engine(database_url)
+    with engine.begin() as connection:  # the items table as it was before its `name` column
+        connection.execute(text("CREATE TABLE items (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    response = make_app().test_client().get("/api/items")
+    assert response.status_code == 503
+    assert response.get_json()["message"].startswith("The database is older than this code: a column it uses")

@@ -5,14 +5,26 @@ serves no database request never pays for them.
 """
 
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app, g
-from werkzeug.exceptions import ServiceUnavailable
+from werkzeug.exceptions import Conflict, ServiceUnavailable
 
-# An outage must answer in seconds, long before the platform's function timeout.
-CONNECT_TIMEOUT_SECONDS = 5
+# Connecting to a serverless database may first wake it up (Neon: usually well under a second, at
+# times seconds). Each attempt waits up to CONNECT_TIMEOUT_SECONDS (Neon's own example uses 10), a
+# failed attempt is retried after a pause that doubles, and all of it ends by CONNECT_DEADLINE_SECONDS,
+# so a database that never answers is a 503 well inside vercel.json's maxDuration (30 s).
+CONNECT_TIMEOUT_SECONDS = 10
+CONNECT_ATTEMPTS = 3
+CONNECT_DEADLINE_SECONDS = 20
+FIRST_RETRY_PAUSE_SECONDS = 0.5
+# Per instance: POOL_SIZE connections kept, up to POOL_MAX_OVERFLOW more while busy (README: the
+# connection budget). A request waits at most POOL_TIMEOUT_SECONDS for one of them, then gets a 503.
+POOL_SIZE = 2
+POOL_MAX_OVERFLOW = 3
+POOL_TIMEOUT_SECONDS = 5
 # Any constant works, as long as every instance of the app uses the same one.
 SCHEMA_LOCK_ID = 7_042_001
 ENGINE_KEY = f"{__name__}.engine"
@@ -26,6 +38,20 @@ class DatabaseUnavailable(ServiceUnavailable):
     """Answered as 503 JSON; the next request tries again."""
 
     description = "The database is unreachable right now; try again shortly."
+
+
+class DatabaseBusy(ServiceUnavailable):
+    description = "Every database connection of this instance is in use; try again shortly."
+
+
+class SchemaChangesRefused(Conflict):
+    """A preview that may share production's database changes no schema: answered as 409 JSON."""
+
+    description = (
+        "Previews may share production's database, so this branch's schema changes would reach"
+        " production before review. If previews have a database of their own (Neon's branch per"
+        " preview), set PREVIEWS_HAVE_OWN_DATABASE=1 for the Preview environment."
+    )
 
 
 def init_app(app):
@@ -57,21 +83,54 @@ def database_url(for_schema_changes=False):
     return url
 
 
+def may_change_schema():
+    """False in a Vercel preview not known to have its own database (needs an app context)."""
+    config = current_app.config
+    return config["VERCEL_ENV"] != "preview" or config["PREVIEWS_HAVE_OWN_DATABASE"]
+
+
 def build_engine(url, *, pooled=True):
     """The one place engines are made; ``pooled=False`` for one-shot work such as schema changes."""
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, event
     from sqlalchemy.pool import NullPool
 
     options = {"pool_pre_ping": True} if pooled else {"poolclass": NullPool}
     if url.startswith("postgresql"):
         if pooled:
             # Instances are many and short-lived: keep few connections and drop stale ones.
-            options.update(pool_size=2, max_overflow=3, pool_recycle=300)
+            options.update(
+                pool_size=POOL_SIZE,
+                max_overflow=POOL_MAX_OVERFLOW,
+                pool_timeout=POOL_TIMEOUT_SECONDS,
+                pool_recycle=300,
+            )
         # prepare_threshold=None: server-side prepared statements break behind transaction poolers.
-        options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "prepare_threshold": None}
+        options["connect_args"] = {"prepare_threshold": None}
     elif url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    if url.startswith("postgresql"):
+        event.listen(engine, "do_connect", connect_with_retries)
+    return engine
+
+
+def connect_with_retries(dialect, connection_record, cargs, cparams):
+    """Open a connection, retrying failed attempts (SQLAlchemy's ``do_connect`` hook).
+
+    Only connecting is retried: nothing has been sent yet, so nothing can run twice.
+    """
+    deadline = time.monotonic() + CONNECT_DEADLINE_SECONDS
+    pause = FIRST_RETRY_PAUSE_SECONDS
+    for attempt in range(1, CONNECT_ATTEMPTS + 1):
+        timeout = min(CONNECT_TIMEOUT_SECONDS, int(deadline - time.monotonic()))
+        try:
+            return dialect.connect(*cargs, **{**cparams, "connect_timeout": timeout})
+        except dialect.loaded_dbapi.OperationalError:
+            # psycopg waits at least 2 s per attempt: retry only if one more fits before the deadline.
+            if attempt == CONNECT_ATTEMPTS or deadline - time.monotonic() - pause < 2:
+                raise
+            time.sleep(pause)
+            pause *= 2
 
 
 def get_engine():
@@ -96,10 +155,14 @@ def get_engine():
 def get_session():
     """The request's session, opened on first use and closed when the request ends."""
     if "db_session" not in g:
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
         from sqlalchemy.orm import Session
 
         session = Session(get_engine())
-        session.connection()  # connect now, so an outage is a 503 here, not a 500 later
+        try:
+            session.connection()  # connect now, so an outage is a 503 here, not a 500 later
+        except PoolTimeout:
+            raise DatabaseBusy() from None
         g.db_session = session
     return g.db_session
 
@@ -116,7 +179,10 @@ def schema_change():
 
     On PostgreSQL a transaction-scoped advisory lock serializes the instances: COMMIT releases
     it, so it also works through transaction-mode poolers. SQLite serializes writers itself.
+    A preview that may share production's database is refused (``may_change_schema``).
     """
+    if not may_change_schema():
+        raise SchemaChangesRefused()
     engine = build_engine(database_url(for_schema_changes=True), pooled=False)
     try:
         with _schema_lock, engine.begin() as connection:

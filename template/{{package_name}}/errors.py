@@ -8,6 +8,11 @@ from werkzeug.exceptions import HTTPException
 from . import schema
 
 UNREACHABLE = "The database is unreachable right now; try again shortly."
+# What the database lacks -> the 503's first sentence; the strategy module adds the way out.
+BEHIND_THE_CODE = {
+    "table": "The database does not have this code's tables yet.",
+    "column": "The database is older than this code: a column it uses is missing.",
+}
 
 
 def init_app(app):
@@ -24,12 +29,13 @@ def http_error_as_json(error):
 
 
 def database_error_as_503(error):
-    """A missing table or an unreachable database is a 503 with the way out; anything else a 500."""
+    """A schema behind the code or an unreachable database is a 503 with the way out; anything else a 500."""
     exc = sys.modules.get("sqlalchemy.exc")  # not loaded yet: cannot be a database error
     if exc is None or not isinstance(error, exc.DBAPIError):
         raise error
-    if is_missing_table(error):
-        message = f"The database is missing tables this request needs. {schema.MISSING_TABLES_HINT}"
+    missing = missing_from_schema(error)
+    if missing:
+        message = f"{BEHIND_THE_CODE[missing]} {schema.missing_schema_hint()}"
     elif isinstance(error, exc.OperationalError | exc.InterfaceError):
         message = UNREACHABLE
     else:
@@ -38,6 +44,11 @@ def database_error_as_503(error):
     return {"error": "Service Unavailable", "message": message}, 503
 
 
-def is_missing_table(error):
-    sqlstate = getattr(error.orig, "sqlstate", None)
-    return sqlstate == "42P01" or "no such table" in str(error.orig)  # PostgreSQL, SQLite
+def missing_from_schema(error):
+    """What the query needs and the database lacks: "table", "column" or None (PostgreSQL, SQLite)."""
+    sqlstate, text = getattr(error.orig, "sqlstate", None), str(error.orig)
+    if sqlstate == "42P01" or "no such table" in text:
+        return "table"
+    if sqlstate == "42703" or "no such column" in text:
+        return "column"
+    return None

@@ -34,34 +34,26 @@ from .project import Project
 
 START_TIMEOUT = 60
 
-# What the trampoline `vercel build` writes (vc__handler__python.py) does before importing the runtime.
-SOURCE_LAUNCHER = """\
-import os, sys, time
-root, entry_file, module_name, variable = sys.argv[1:5]
-os.environ.update({
-    "__VC_PY_BOOT_START_MS": str(int(time.monotonic() * 1000)),
-    "__VC_HANDLER_MODULE_NAME": module_name,
-    "__VC_HANDLER_ENTRYPOINT": entry_file,
-    "__VC_HANDLER_ENTRYPOINT_ABS": os.path.join(root, entry_file),
-    "__VC_HANDLER_VENDOR_DIR": "_vendor",
-    "__VC_HANDLER_VARIABLE_NAME": variable,
-})
-sys.path.insert(0, root)
-try:
-    import vercel_runtime.vc_init
-except ModuleNotFoundError as missing:
-    if missing.name != "vercel_runtime":
-        raise
-    sys.exit(f"{sys.executable} has no vercel-runtime: add it to the project's dev dependencies")
-"""
+# Run by the function's interpreter, by path: what the trampoline `vercel build` writes does, for
+# sources; and the platform's import of a built function's handler.
+LAUNCH_SOURCE = Path(__file__).with_name("launch_source.py")
+LAUNCH_BUILT = Path(__file__).with_name("launch_built.py")
+# Where Vercel unpacks a function; built functions run there when a mount namespace is available.
+TASK_ROOT = "/var/task"
 
-# A built function brings its own trampoline; import it from the task root like the platform does.
-BUILT_LAUNCHER = (
-    "import importlib, sys; sys.path.insert(0, sys.argv[1]); importlib.import_module(sys.argv[2])"
+# Prefix for a command: in a private mount namespace, mounts the directory given first read-only at the
+# path given second (the same path for a project; /var/task for a built function), cd's there, runs it.
+REMOUNT_READ_ONLY = "; ".join(
+    [
+        "set -e",
+        'mkdir -p "$2"',
+        'mount --bind "$1" "$2"',
+        'mount -o remount,bind,ro "$2"',
+        'cd "$2"',
+        "shift 2",
+    ]
+    + ['exec "$@"']
 )
-
-# Prefix for a command: makes the directory given next read-only in a private mount namespace, cd's into it.
-REMOUNT_READ_ONLY = 'set -e; mount --bind "$1" "$1"; mount -o remount,bind,ro "$1"; cd "$1"; shift; exec "$@"'
 READ_ONLY = ["unshare", "--mount", "--propagation", "private", "sh", "-c", REMOUNT_READ_ONLY, "read-only"]
 
 
@@ -103,7 +95,17 @@ class RunningFunction:
         chunks = [m["payload"]["message"] for m in self.messages.items if m["type"] == "log"]
         return "".join(base64.b64decode(chunk).decode(errors="replace") for chunk in chunks)
 
-    def request(self, method, path, body=None, headers=None):
+    def connect(self):
+        """A connection to the function, open now: pass it to `request` to send a request on it later.
+
+        The runtime's server accepts few connections at a time (a listen backlog of 5): opening many
+        first, one after the other, then sending on all of them is how to have many requests at once.
+        """
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection.connect()
+        return connection
+
+    def request(self, method, path, body=None, headers=None, connection=None):
         """Send a request as Vercel's proxy does and wait until the runtime reports its end."""
         invocation_id = uuid.uuid4().hex
         all_headers = {
@@ -118,7 +120,7 @@ class RunningFunction:
             body = json.dumps(body).encode()
             all_headers["content-type"] = "application/json"
         all_headers.update(headers or {})
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        connection = connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
@@ -207,7 +209,7 @@ def read_only_unavailable():
         return "a read-only project tree needs root and util-linux `unshare` (a private mount namespace)"
     with tempfile.TemporaryDirectory() as probe:
         result = subprocess.run(
-            [*READ_ONLY, probe, "sh", "-c", ": > written"], capture_output=True, text=True
+            [*READ_ONLY, probe, probe, "sh", "-c", ": > written"], capture_output=True, text=True
         )
         if "Read-only file system" in result.stderr and not Path(probe, "written").exists():
             return None
@@ -215,11 +217,12 @@ def read_only_unavailable():
 
 
 @contextlib.contextmanager
-def launch(argv, task_dir, env, read_only):
+def launch(argv, task_dir, env, read_only, mount_at=None):
+    """Run ``argv`` in ``task_dir`` (read-only: mounted at ``mount_at``, by default where it is)."""
     if read_only:
         if reason := read_only_unavailable():
             raise ReadOnlyUnavailable(reason)
-        argv = [*READ_ONLY, task_dir, *argv]
+        argv = [*READ_ONLY, task_dir, mount_at or task_dir, *argv]
     with tempfile.TemporaryDirectory(prefix="vercel-platform-") as scratch:
         output_dir = Path(scratch)
         messages = Messages(str(output_dir / "ipc.sock"))
@@ -254,8 +257,8 @@ def start_project(root, *, python, env=None, read_only=True):
     if resolution.entrypoint is None:
         raise FunctionFailed("Vercel would serve nothing here:\n" + "\n".join(map(str, resolution.findings)))
     entry = resolution.entrypoint
-    launcher = [SOURCE_LAUNCHER, root, entry.file, entry.module, entry.variable]
-    argv = [str(python), "--check-hash-based-pycs", "always", "-c", *launcher]
+    launcher = [LAUNCH_SOURCE, root, entry.file, entry.module, entry.variable]
+    argv = [str(python), "--check-hash-based-pycs", "always", *map(str, launcher)]
     return launch(argv, root, {"PYTHONDONTWRITEBYTECODE": "1", **(env or {})}, read_only)
 
 
@@ -277,15 +280,15 @@ def start_built_function(func_dir, *, project_root, python, env=None, read_only=
     """Start a function made by `vercel build` with a bare interpreter of its Python version.
 
     `-S -s` keeps the interpreter's own site-packages away, so only the bundle's `_vendor` is importable;
-    the environment is the function's own (from .vc-config.json) with /var/task pointing at the bundle.
+    the environment is the function's own (from .vc-config.json). Read-only, the bundle is mounted at
+    /var/task, its path on Vercel; otherwise it runs where it was assembled, /var/task replaced by that.
     """
     config = function_config(func_dir)
     with tempfile.TemporaryDirectory(prefix="vercel-task-") as task_dir:
         assemble_bundle(func_dir, project_root, task_dir)
-        function_env = {
-            key: value.replace("/var/task", task_dir) for key, value in config["environment"].items()
-        }
+        root = TASK_ROOT if read_only else task_dir
+        function_env = {key: value.replace(TASK_ROOT, root) for key, value in config["environment"].items()}
         handler_module = config["handler"].rsplit(".", 1)[0]
-        argv = [str(python), "-S", "-s", "-c", BUILT_LAUNCHER, task_dir, handler_module]
-        with launch(argv, task_dir, {**function_env, **(env or {})}, read_only) as function:
+        argv = [str(python), "-S", "-s", str(LAUNCH_BUILT), root, handler_module]
+        with launch(argv, task_dir, {**function_env, **(env or {})}, read_only, mount_at=root) as function:
             yield function
