@@ -19,14 +19,20 @@ UV = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("
 
 
 def find_python(version):
-    """A real interpreter for ``version`` (pyenv's shims only work where a .python-version says so)."""
+    """A real interpreter for ``version`` (pyenv's shims only work where a .python-version says so).
+
+    The path of the executable itself, never a shim's: uv recreates a venv whose interpreter is not
+    the one it is asked for.
+    """
     candidates = [shutil.which(f"python{version}")]
     pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
     candidates += sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}"), reverse=True)
     for candidate in filter(None, candidates):
-        probe = subprocess.run([candidate, "-c", "import sys; print(sys.version)"], capture_output=True)
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print(sys.executable)"], capture_output=True, text=True
+        )
         if probe.returncode == 0:
-            return str(candidate)
+            return probe.stdout.strip()
     return None
 
 
@@ -65,6 +71,18 @@ def locked(path):
     with open(path.parent / f"{path.name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield
+
+
+def uv_bin_dir():
+    """A directory holding only uv: on PATH it brings uv without this suite's venv and its python."""
+    if not Path(UV).is_file():
+        raise RuntimeError(f"uv is not installed here ({UV}): it comes with requirements-dev.txt")
+    directory = CACHE_DIR / "uv-bin"
+    with locked(directory):
+        directory.mkdir(exist_ok=True)
+        if not (directory / "uv").exists():
+            (directory / "uv").symlink_to(UV)
+    return directory
 
 
 def project_env(venv, **extra):

@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 
 from .commands import run
-from .environments import CACHE_DIR, UV, find_python, locked
+from .environments import CACHE_DIR, UV, find_python, locked, uv_bin_dir
 from .projects import use_doctor_under_test
 
 VERCEL_CLI_VERSION = "58.10.0"  # newer releases do not install on this machine's Node
@@ -55,12 +55,9 @@ def build_environment():
     python = find_python("3.12")
     if python is None or not Path(UV).is_file():
         raise ToolsUnavailable("`vercel build` needs uv and a Python 3.12 interpreter")
-    tools = CACHE_DIR / "vercel-build-path"
+    tools = uv_bin_dir()  # the tools venv's python must stay hidden
     home = CACHE_DIR / "vercel-home"
-    with locked(tools):
-        tools.mkdir(exist_ok=True)
-        if not (tools / "uv").exists():
-            (tools / "uv").symlink_to(UV)  # a dir holding only uv: the tools venv's python must stay hidden
+    with locked(home):
         auth = home / ".local/share/com.vercel.cli/auth.json"
         auth.parent.mkdir(parents=True, exist_ok=True)
         auth.write_text('{"userId": "offline"}')  # no token: the CLI stays offline but skips ~6 s of retries

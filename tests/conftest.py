@@ -156,12 +156,13 @@ REPORTED_FIGURES = (
     "pooled_race",
     "wake_up",
     "connection_budget",
+    "day_two_steps",
 )
 
 
 def pytest_terminal_summary(terminalreporter):
     """List the figures tests recorded (also under pytest-xdist): build times, the generated suites' cold
-    starts, races and load through the pooler, wake-ups, the connection budget."""
+    starts, races and load through the pooler, wake-ups, the connection budget, the day-two steps."""
     lines = [
         f"{report.nodeid}  {name}: {value}"
         for report in terminalreporter.stats.get("passed", [])

@@ -137,6 +137,21 @@ def test_the_doctor_reports_what_breaks_each_project_and_leaves_it_untouched(nam
     assert bool(diagnosis.errors) == any(severity == "error" for severity, _, _ in expected)
 
 
+KINDS = {
+    "warning_signs": ["process", "thread", "network"],
+    "create_all_at_import": ["write", "database"],
+    "dotenv_os_environ": ["setting"],
+    "legacy_builds": ["", ""],
+}
+
+
+@pytest.mark.parametrize("name", KINDS)
+def test_each_finding_says_what_kind_of_work_it_is(name, corpus_python, untouched):
+    """What a project's tests filter on: the work done at import, apart from entrypoint and config."""
+    diagnosis = diagnose(untouched(CORPUS / name), python=corpus_python, timeout=20)
+    assert [finding.kind for finding in diagnosis.findings] == KINDS[name]
+
+
 def test_an_import_that_never_finishes_is_stopped_and_located(corpus_python, untouched):
     diagnosis = diagnose(untouched(CORPUS / "blocking_import"), python=corpus_python, timeout=2)
     assert summary(diagnosis) == [

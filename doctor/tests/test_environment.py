@@ -58,7 +58,7 @@ def test_an_import_is_slow_at_six_times_flask_alone_and_the_warning_names_the_co
     largest = [("pandas", 900.0), ("sqlalchemy", 300.0), ("flask", 150.0), ("jinja2", 40.0)]
     report = ImportReport(entrypoint, import_ms=1300.0, flask_ms=200.0, largest_imports=largest)
     [finding] = slow_import(report)
-    assert (finding.severity, finding.where) == ("warning", "index.py:1")
+    assert (finding.severity, finding.where, finding.kind) == ("warning", "index.py:1", "slow_import")
     assert finding.what == (
         "importing index.py took 1300 ms, more than 6 × `import flask` alone (200 ms); "
         "the largest imports: pandas 900 ms, sqlalchemy 300 ms, flask 150 ms"

@@ -6,17 +6,38 @@ The tools are the dev dependency flask-vercel-doctor; these tests are about this
 
 from pathlib import Path
 
+import pytest
 from flask_vercel_doctor import diagnose
 
 ROOT = Path(__file__).resolve().parents[1]
 SQLITE_FOR_THESE_TESTS = {"ALLOW_SQLITE_ON_VERCEL": "1"}  # on Vercel the disk is read-only
+# Work that runs at import, which Vercel repeats at every cold start: none of it belongs there.
+WORK_AT_IMPORT = {"database", "network", "process", "thread", "environ"}
+# They load on the first database request (and every schema tool with them): cold starts never pay.
+DATABASE_LIBRARIES = {"sqlalchemy", "psycopg"}
 
 
-def test_the_doctor_finds_nothing_that_breaks_on_vercel():
-    """Imports the entrypoint as a cold start does: no connection, write or exception at import."""
-    diagnosis = diagnose(ROOT)
+@pytest.fixture(scope="module")
+def diagnosis():
+    """The doctor's findings: it reads every module index.py imports, then imports it as Vercel does."""
+    return diagnose(ROOT)
+
+
+def test_the_doctor_finds_nothing_that_breaks_on_vercel(diagnosis):
+    """No exception, write or required variable at import: each fails every cold start."""
     assert diagnosis.entrypoint.file == "index.py"
     assert [str(finding) for finding in diagnosis.errors] == []
+
+
+def test_nothing_but_building_the_app_runs_at_import(diagnosis):
+    """No connection, create_all, process, thread or os.environ[...] at import, in any module."""
+    assert [str(finding) for finding in diagnosis.warnings if finding.kind in WORK_AT_IMPORT] == []
+
+
+def test_a_cold_start_loads_no_database_library(diagnosis):
+    """Models and database code are imported inside the functions that use them (README, Growing the app)."""
+    loaded = DATABASE_LIBRARIES & set(diagnosis.imports[0].loaded_modules)
+    assert loaded == set(), f"importing index.py loads {sorted(loaded)}: import them inside a function"
 
 
 def test_a_cold_start_answers_without_a_database(vercel_cold_start):

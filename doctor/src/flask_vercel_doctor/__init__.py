@@ -11,7 +11,8 @@ Public API (everything else is internal):
     ``.loaded_modules``, ``.largest_imports``, ``.app_type``, ``.output``.
 ``Finding``
     ``.severity`` ("error" or "warning"), ``.where`` ("path:line"), ``.what``, ``.why``, ``.fix``;
-    ``str(finding)`` is the one-line report.
+    ``str(finding)`` is the one-line report. ``.kind`` names what the code does at import ("database",
+    "network", "process", "thread", "environ", "write", "setting", "server"), "slow_import", or "".
 ``CouldNotRun``
     Raised when the doctor cannot check the project (the CLI's exit code 2); its message says why.
 

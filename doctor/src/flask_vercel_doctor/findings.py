@@ -9,6 +9,8 @@ from dataclasses import dataclass
 ERROR = "error"
 WARNING = "warning"
 IMPORT_FAILS = "Vercel's runtime then answers every request with 500 FUNCTION_INVOCATION_FAILED"
+# The kind of the warning for an import that is slow but does nothing wrong.
+SLOW_IMPORT = "slow_import"
 SYNTAX_FIX = "fix the syntax (`python -m py_compile FILE` shows the error), or save the file as UTF-8"
 
 # kind -> (severity, why it matters on Vercel, the fix)
@@ -70,11 +72,13 @@ class Finding:
     what: str
     why: str
     fix: str
+    # A key of KINDS for what the code does at import (a test can forbid one), SLOW_IMPORT, or "".
+    kind: str = ""
 
     @classmethod
     def of_kind(cls, kind, where, what):
         severity, why, fix = KINDS[kind]
-        return cls(severity, where, what, why, fix)
+        return cls(severity, where, what, why, fix, kind)
 
     @property
     def is_error(self):
@@ -88,8 +92,8 @@ def error(where, what, why, fix):
     return Finding(ERROR, where, what, why, fix)
 
 
-def warning(where, what, why, fix):
-    return Finding(WARNING, where, what, why, fix)
+def warning(where, what, why, fix, kind=""):
+    return Finding(WARNING, where, what, why, fix, kind)
 
 
 def location_key(finding):

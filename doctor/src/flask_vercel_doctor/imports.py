@@ -19,7 +19,17 @@ from pathlib import Path
 
 from . import entrypoint as entrypoints
 from .environment import child_environment, project_python
-from .findings import IMPORT_FAILS, SYNTAX_FIX, CouldNotRun, Finding, Report, error, merged, warning
+from .findings import (
+    IMPORT_FAILS,
+    SLOW_IMPORT,
+    SYNTAX_FIX,
+    CouldNotRun,
+    Finding,
+    Report,
+    error,
+    merged,
+    warning,
+)
 from .project import Project, is_local_state, walk_files
 
 CHILD = Path(__file__).with_name("import_child.py")
@@ -225,6 +235,7 @@ def slow_import(report):
             f"{yardstick}" + (f"; the largest imports: {largest}" if largest else ""),
             "every cold start pays this before the first request is served",
             "import what only some requests need inside the functions that use it",
+            SLOW_IMPORT,
         )
     ]
 
