@@ -74,6 +74,14 @@ def test_an_unknown_strategy_is_refused(tmp_path):
     assert not destination.exists()
 
 
+def test_an_unknown_region_is_refused(tmp_path):
+    destination = tmp_path / "project"
+    result = copier_copy(destination, "region=mars1")
+    assert result.returncode != 0
+    assert "region" in result.stderr
+    assert not destination.exists()
+
+
 def test_an_empty_project_name_is_refused(template, tmp_path):
     destination = tmp_path / "project"
     with pytest.raises(ValueError, match="project_name must not be empty"):

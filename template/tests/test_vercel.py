@@ -13,10 +13,11 @@ SQLITE_FOR_THESE_TESTS = {"ALLOW_SQLITE_ON_VERCEL": "1"}  # on Vercel the disk i
 
 
 def test_the_doctor_finds_nothing_that_breaks_on_vercel():
-    """Imports the entrypoint as a cold start does: no connection, write or exception at import."""
+    """Imports the entrypoint as a cold start does: no connection, write or exception at import,
+    and no static file served by the function instead of Vercel's CDN."""
     diagnosis = diagnose(ROOT)
     assert diagnosis.entrypoint.file == "index.py"
-    assert [str(finding) for finding in diagnosis.errors] == []
+    assert [str(finding) for finding in diagnosis.findings] == []
 
 
 def test_a_cold_start_answers_without_a_database(vercel_cold_start):
@@ -41,3 +42,28 @@ def test_an_unreachable_database_is_a_503_and_the_function_lives_on(
         assert response.status == 503
         assert "error" in response.json()
     assert function.alive()
+
+
+def test_a_cold_start_serves_the_home_page_and_refuses_a_body_vercel_would_refuse(vercel_cold_start):
+    function = vercel_cold_start()
+    page = function.get("/")
+    assert page.status == 200
+    assert page.headers.get("Content-Type") == "text/html; charset=utf-8"
+    assert '<link rel="stylesheet" href="/static/app.css">' in page.body.decode()
+    too_large = function.post("/api/items", body={"name": "x" * 4_600_000})  # over Vercel's 4.5 MB
+    assert too_large.status == 413
+    assert "larger than 4.5 MB" in too_large.json()["message"]
+    assert function.alive()
+
+
+def test_a_cold_start_answers_preflights_from_cors_origins_only(vercel_cold_start):
+    function = vercel_cold_start(CORS_ORIGINS="https://app.example.com https://acme-*-team.vercel.app")
+    for origin, allowed in [
+        ("https://app.example.com", True),
+        ("https://acme-git-main-team.vercel.app", True),
+        ("https://evil.example", False),
+    ]:
+        headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        response = function.request("OPTIONS", "/api/items", headers=headers)
+        assert response.status == 200
+        assert response.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None), origin
