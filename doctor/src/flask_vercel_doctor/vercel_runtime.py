@@ -69,7 +69,9 @@ class Response:
     def __init__(self, status, body, headers=None):
         self.status = status
         self.body = body
-        self.headers = headers if headers is not None else http.client.HTTPMessage()  # case-insensitive .get()
+        self.headers = (
+            headers if headers is not None else http.client.HTTPMessage()
+        )  # case-insensitive .get()
 
     def json(self):
         return json.loads(self.body)
