@@ -16,7 +16,9 @@ ORIGIN = re.compile(r"https?://[a-z0-9*-]+(\.[a-z0-9*-]+)*(:[0-9]{1,5})?")
 
 
 def init_app(app):
-    origins = allowed_origins(app.config["CORS_ORIGINS"], app.logger)
+    origins, problems = allowed_origins(app.config["CORS_ORIGINS"])
+    for problem in problems:
+        app.logger.warning("CORS_ORIGINS: %s; it is ignored.", problem)
     if not origins:
         return  # no cross-origin access: Flask-CORS is not even imported
     from flask_cors import CORS
@@ -25,19 +27,19 @@ def init_app(app):
     CORS(app, origins=origins, max_age=PREFLIGHT_CACHE_SECONDS, always_send=False)
 
 
-def allowed_origins(entries, logger):
-    """Exact origins as strings, patterns compiled; an entry that is neither is logged and left out."""
-    origins = []
+def allowed_origins(entries):
+    """(exact origins as strings and patterns compiled, what is wrong with each other entry)."""
+    origins, problems = [], []
     for entry in entries:
         origin = entry.rstrip("/").lower()
         problem = origin_problem(origin)
         if problem:
-            logger.warning("CORS_ORIGINS: %r %s; it is ignored.", entry, problem)
+            problems.append(f"{entry!r} {problem}")
         elif "*" in origin:
             origins.append(re.compile(re.escape(origin).replace(r"\*", LABEL_PART) + r"\Z", re.IGNORECASE))
         else:
             origins.append(origin)
-    return origins
+    return origins, problems
 
 
 def origin_problem(origin):
