@@ -157,14 +157,14 @@ def visit(devtools, url, probe, timeout=30):
         devtools.send(f"{domain}.enable", session=session)
     devtools.pending.clear()  # what about:blank did is not this page's
     devtools.send("Page.navigate", {"url": url}, session=session)
-    in_session = lambda method: lambda m: m.get("sessionId") == session and m.get("method") == method  # noqa: E731
-    devtools.receive(in_session("Page.loadEventFired"), timeout)
+    loaded = {"sessionId": session, "method": "Page.loadEventFired"}
+    devtools.receive(lambda m: loaded.items() <= m.items(), timeout)
     time.sleep(0.2)  # late console messages of the load
-    value = devtools.send("Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session)[
-        "result"
-    ].get("value")
+    evaluated = devtools.send(
+        "Runtime.evaluate", {"expression": probe, "returnByValue": True}, session=session
+    )
     shot = devtools.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
-    page = PageVisit(evaluated=value, screenshot=base64.b64decode(shot))
+    page = PageVisit(evaluated=evaluated["result"].get("value"), screenshot=base64.b64decode(shot))
     for message in devtools.pending:
         if message.get("sessionId") == session:
             record(page, message["method"], message.get("params", {}), url)
