@@ -1,10 +1,15 @@
 """Working in a rendered project: its own test suite, and scripts run by its own interpreter."""
 
+import contextlib
 import json
 import re
+import subprocess
+import tempfile
+import time
+import urllib.request
 from pathlib import Path
 
-from .commands import run
+from .commands import free_port, run
 from .environments import DOCTOR, project_env
 
 PROJECT_SCRIPTS = Path(__file__).resolve().parent / "project_scripts"
@@ -83,3 +88,29 @@ def run_project_tests(project, venv, *arguments, check=True, env=None):
     # The template's suite proves the read-only cold starts: they must run here, never skip.
     full_env = project_env(venv, REQUIRE_READ_ONLY_COLD_START="1", **(env or {}))
     return run(command, cwd=project, env=full_env, check=check)
+
+
+@contextlib.contextmanager
+def flask_run(project, venv, **env):
+    """`flask --app index run` in ``project`` on a free port; yields its base URL once it answers."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile("w+") as output:
+        command = ["flask", "--app", "index", "run", "--port", str(port)]
+        server = subprocess.Popen(
+            command, cwd=project, env=project_env(venv, **env), stdout=output, stderr=subprocess.STDOUT
+        )
+        try:
+            for _ in range(150):
+                try:
+                    urllib.request.urlopen(f"{base}/api/health", timeout=5).close()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            else:
+                output.seek(0)
+                raise AssertionError(f"flask run did not answer within 15 s:\n{output.read()}")
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

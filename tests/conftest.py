@@ -157,12 +157,15 @@ REPORTED_FIGURES = (
     "wake_up",
     "connection_budget",
     "day_two_steps",
+    "static_listing",
+    "browser_check",
 )
 
 
 def pytest_terminal_summary(terminalreporter):
     """List the figures tests recorded (also under pytest-xdist): build times, the generated suites' cold
-    starts, races and load through the pooler, wake-ups, the connection budget, the day-two steps."""
+    starts, races and load through the pooler, wake-ups, the connection budget, the day-two steps, the
+    static files of a build and the browser check."""
     lines = [
         f"{report.nodeid}  {name}: {value}"
         for report in terminalreporter.stats.get("passed", [])

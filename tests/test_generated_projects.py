@@ -2,28 +2,30 @@
 
 import json
 import re
-import subprocess
-import time
 import urllib.request
 
 import pytest
 
-from template_tools.commands import free_port
-from template_tools.environments import project_env
 from template_tools.matrix import PYTHON_VERSIONS, STRATEGIES
-from template_tools.projects import create_tables, run_project_tests
+from template_tools.projects import create_tables, flask_run, run_project_tests
+
+# Each strategy's suite runs once as a project starts by default, and once (on the other Python) with
+# every optional feature on: both shapes are proven without doubling the slowest test of the suite.
+OPTIONAL_FEATURES = {PYTHON_VERSIONS[0]: {}, PYTHON_VERSIONS[-1]: {"cron": True, "region": "fra1"}}
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("python_version", PYTHON_VERSIONS)
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_the_generated_test_suite_passes(render, venv_for, strategy, python_version, record_property):
-    project = render(db_init_strategy=strategy, python_version=python_version)
+    features = OPTIONAL_FEATURES.get(python_version, {})
+    project = render(db_init_strategy=strategy, python_version=python_version, **features)
     venv = venv_for(python_version)
     result = run_project_tests(project, venv)
     assert " passed" in result.stdout and "skipped" not in result.stdout
+    assert ("tests/test_cron.py" in result.stdout) == bool(features.get("cron")), result.stdout
     cold_starts = re.findall(r"^ *(\d+) ms  tests/test_vercel\.py::(\w+)", result.stdout, re.MULTILINE)
-    assert len(cold_starts) == 3, result.stdout
+    assert len(cold_starts) == 5, result.stdout
     record_property("generated_cold_starts", ", ".join(f"{test} {ms} ms" for ms, test in cold_starts))
 
 
@@ -41,34 +43,14 @@ def http(method, url, body=None, headers=None):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_flask_run_serves_the_api_on_local_sqlite(render, venv_for, tmp_path, strategy):
+def test_flask_run_serves_the_api_on_local_sqlite(render, venv_for, strategy):
     project = render(db_init_strategy=strategy, project_name=f"Local {strategy}")
     venv = venv_for("3.12")
-    env = project_env(venv)
     if strategy != "lazy":  # the lazy strategy's first request creates them, as it does on Vercel
         create_tables(project, venv)
-    port = free_port()
-    server = subprocess.Popen(
-        ["flask", "--app", "index", "run", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                status, body = http("GET", f"{base}/api/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert (status, body) == (200, {"status": "ok"})
+    with flask_run(project, venv) as base:
+        assert http("GET", f"{base}/api/health") == (200, {"status": "ok"})
         assert http("POST", f"{base}/api/items", {"name": "Milk"}) == (201, {"id": 1, "name": "Milk"})
         assert http("GET", f"{base}/api/items") == (200, [{"id": 1, "name": "Milk"}])
-        package = f"local_{strategy}"
-        assert (project / "instance" / f"{package}.sqlite3").exists()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    package = f"local_{strategy}"
+    assert (project / "instance" / f"{package}.sqlite3").exists()

@@ -34,7 +34,7 @@ def test_the_generated_test_suite_passes_on_postgres_through_a_transaction_poole
 ):
     """As the app runs on Neon: TEST_DATABASE_URL through the pooler (PgBouncer, transaction mode),
     TEST_DATABASE_URL_UNPOOLED straight to the server, where the suite's schema changes go."""
-    project = render(db_init_strategy=strategy)
+    project = render(db_init_strategy=strategy, cron=True)  # the scheduled job's queries on PostgreSQL too
     venv = venv_for("3.12")
     env = {"TEST_DATABASE_URL": pooled_database.pooled, "TEST_DATABASE_URL_UNPOOLED": pooled_database.direct}
     if postgres_server.can_restart:  # our servers trust every local login: a password exercises hiding it

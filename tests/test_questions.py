@@ -66,11 +66,14 @@ def test_the_cli_refuses_a_package_name_with_its_reason_and_leaves_nothing(tmp_p
     assert not destination.exists()
 
 
-def test_an_unknown_strategy_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    "question, answer", [("db_init_strategy", "create_all_at_import"), ("region", "mars1")]
+)
+def test_an_answer_outside_the_choices_is_refused(tmp_path, question, answer):
     destination = tmp_path / "project"
-    result = copier_copy(destination, "db_init_strategy=create_all_at_import")
+    result = copier_copy(destination, f"{question}={answer}")
     assert result.returncode != 0
-    assert "db_init_strategy" in result.stderr
+    assert question in result.stderr
     assert not destination.exists()
 
 

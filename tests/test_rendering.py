@@ -33,18 +33,31 @@ COMMON_FILES = {
     "acme_notes/api.py",
     "acme_notes/bytecode.py",
     "acme_notes/config.py",
+    "acme_notes/cors.py",
     "acme_notes/db.py",
     "acme_notes/engine.py",
     "acme_notes/errors.py",
+    "acme_notes/limits.py",
     "acme_notes/models.py",
+    "acme_notes/pages.py",
     "acme_notes/schema.py",
+    "acme_notes/templates/index.html",
+    "acme_notes/tokens.py",
+    "public/static/app.css",
+    "public/static/favicon.svg",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/test_api.py",
     "tests/test_config.py",
+    "tests/test_cors.py",
+    "tests/test_limits.py",
+    "tests/test_pages.py",
     "tests/test_schema.py",
+    "tests/test_tokens.py",
     "tests/test_vercel.py",
 }
+# What the optional features add (cron=true).
+CRON_FILES = {"acme_notes/cron.py", "tests/test_cron.py"}
 # Each strategy's schema.py and tests/test_schema.py differ; only migrations adds files.
 STRATEGY_FILES = {
     "migrations": {
@@ -102,11 +115,11 @@ def test_only_the_strategy_files_know_the_strategy():
     shared_code = [
         path
         for path in [
-            *template.glob("{{package_name}}/*"),
+            *template.glob("{{package_name}}/**/*"),
             *template.glob("tests/*"),
             template / "index.py.jinja",
         ]
-        if "db_init_strategy" not in path.name
+        if "db_init_strategy" not in path.name and path.is_file()
     ]
     assert shared_code
     assert [path.name for path in shared_code if "db_init_strategy" in path.read_text()] == []
@@ -117,6 +130,11 @@ def test_no_template_syntax_is_left_in_any_file(project):
         text = (project / name).read_text()
         if name.startswith(".github/workflows/"):
             text = re.sub(r"\$\{\{ [^{}]+ \}\}", "", text)  # GitHub's expressions, not leftover Jinja
+        if name.startswith("acme_notes/templates/"):
+            # Flask's own Jinja, which Copier must pass through untouched: no Copier answer may be left.
+            assert not re.search(r"\{\{ *(project_name|package_name|db_init_strategy|region|cron)\b", text)
+            assert "raw %}" not in text, name
+            continue
         for marker in ("{{", "{%", "{#", ".jinja"):
             assert marker not in text, f"{name} contains {marker!r}"
 
@@ -140,6 +158,29 @@ def test_vercel_json_builds_a_flask_function_without_legacy_keys(project):
     assert config["framework"] == "flask"
     assert "index.py" in config["functions"]
     assert not {"builds", "routes"} & config.keys()
+    assert config["regions"] == ["iad1"]  # Vercel's own default, written down
+    assert "crons" not in config  # scheduled jobs are off by default
+
+
+def test_the_region_and_the_scheduled_job_reach_vercel_json_the_code_and_the_readme(render):
+    project = render(db_init_strategy="lazy", region="fra1", cron=True)
+    config = json.loads((project / "vercel.json").read_text())
+    assert config["regions"] == ["fra1"]
+    assert config["crons"] == [{"path": "/api/cron/check-database", "schedule": "0 5 * * *"}]
+    assert project_files(project) == COMMON_FILES | CRON_FILES
+    assert "cron.bp" in (project / "acme_notes" / "__init__.py").read_text()
+    assert '"CRON_SECRET"' in (project / "acme_notes" / "config.py").read_text()
+    assert "CRON_SECRET=" in (project / ".env.example").read_text()
+    readme = (project / "README.md").read_text()
+    assert "runs in **fra1**" in readme and "1. Set `CRON_SECRET`" in readme
+
+
+def test_without_the_scheduled_job_nothing_of_it_is_rendered(project):
+    assert not CRON_FILES & project_files(project)
+    code = "\n".join(path.read_text() for path in project.rglob("*.py"))
+    assert not re.search(r"\bcron\b", code, re.IGNORECASE), "a project without jobs mentions cron"
+    assert "CRON_SECRET" not in (project / ".env.example").read_text()
+    assert "--data cron=true" in (project / "README.md").read_text()
 
 
 def test_pyproject_bounds_runtime_dependencies_and_keeps_dev_tools_out(project, strategy):

@@ -3,8 +3,10 @@
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
+import yaml
 
 from flask_vercel_doctor.guards import trusted_bytecode
 from flask_vercel_doctor.vercel_runtime import ReadOnlyUnavailable, start_built_function
@@ -22,10 +24,14 @@ def printed(log, start):
     return any(line.startswith(start) for line in log.splitlines())
 
 
+# One build also carries the optional answers (its strategy shares the bearer-token check with the job).
+FEATURES = {"init_endpoint": {"region": "fra1", "cron": True}}
+
+
 @pytest.fixture(scope="module", params=STRATEGIES)
 def built(request, render, tmp_path_factory):
     """One build per strategy, shared by this module's tests."""
-    project = render(db_init_strategy=request.param)
+    project = render(db_init_strategy=request.param, **FEATURES.get(request.param, {}))
     try:
         built = vercel_build(project, tmp_path_factory.mktemp("vercel-build") / "project")
     except ToolsUnavailable as reason:
@@ -79,9 +85,39 @@ def test_the_built_function_starts_read_only_from_a_bare_interpreter(built, reco
         with start as function:
             record_property("init_duration_ms", function.init_duration_ms)
             assert function.get("/api/health").json() == {"status": "ok"}
+            page = function.get("/")
+            # The function renders the page without public/: the stylesheet is the CDN's to serve.
+            stylesheet = function.get("/static/app.css")
             assert function.alive()
     except ReadOnlyUnavailable as reason:
         skip_or_fail(reason)
+    assert page.status == 200
+    assert '<link rel="stylesheet" href="/static/app.css">' in page.body.decode()
+    assert stylesheet.status == 404
+
+
+def test_the_stylesheet_goes_to_the_cdn_and_not_into_the_function(built, record_property):
+    project, copy, func_dir, _, _ = built
+    static = func_dir.parents[1] / "static"
+    listing = sorted(path.relative_to(static).as_posix() for path in static.rglob("*") if path.is_file())
+    record_property("static_listing", " ".join(listing))
+    assert {"static/app.css", "static/favicon.svg"} <= set(listing)
+    assert (static / "static" / "app.css").read_bytes() == (project / "public/static/app.css").read_bytes()
+    shipped = bundle_files(func_dir, copy)
+    assert "acme_notes/templates/index.html" in shipped  # the page's template is the function's
+    published = {Path(path).name for path in listing}
+    assert not [path for path in shipped if path.startswith("public/") or Path(path).name in published]
+
+
+def test_the_chosen_region_and_the_scheduled_job_reach_the_deployment(built):
+    """`vercel build` (CLI 58.10) keeps vercel.json's top-level regions out of .vercel/output:
+    `vercel deploy --prebuilt` sends the uploaded vercel.json's, as a Git deployment reads it."""
+    project, copy, func_dir, _, _ = built
+    answers = yaml.safe_load((project / ".copier-answers.yml").read_text())
+    assert json.loads((copy / "vercel.json").read_text())["regions"] == [answers["region"]]
+    output_config = json.loads((func_dir.parents[1] / "config.json").read_text())
+    job = {"path": "/api/cron/check-database", "schedule": "0 5 * * *"}
+    assert output_config.get("crons", []) == ([job] if answers["cron"] else [])
 
 
 def imports_of_a_first_database_request(func_dir, copy, tmp_path):

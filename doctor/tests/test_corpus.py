@@ -105,12 +105,26 @@ CASES = {
             ("warning", "index.py:12", "the import connects to ('127.0.0.1', 1)"),
         ],
     ),
+    # Static files: Vercel's CDN serves public/, the function everything else
+    "reads_public_at_import": (
+        ("index.py", "app", SEARCH),
+        [("error", "index.py:7", "raised FileNotFoundError: [Errno 2] No such file or directory")],
+    ),
+    "static_folder_in_function": (
+        ("index.py", "app", SEARCH),
+        [("warning", "index.py:4", "the app serves static/ (2 files) itself, at /static/")],
+    ),
+    "public_static_misconfigured": (
+        ("index.py", "app", SEARCH),
+        [("warning", "index.py:5", "public/static/ at /assets/, but Vercel's CDN serves it at /static/")],
+    ),
     # Clean: nothing to report
     "clean_requirements_txt": (("index.py", "app", SEARCH), []),
     "clean_pipfile": (("main.py", "app", SEARCH), []),
     "clean_flask_sqlalchemy": (("index.py", "app", SEARCH), []),
     "latin1_source": (("api/index.py", "app", SEARCH), []),
     "writes_only_to_tmp": (("index.py", "app", SEARCH), []),
+    "clean_public_static": (("index.py", "app", SEARCH), []),
 }
 
 

@@ -31,6 +31,7 @@ def test_the_entrypoint_vercel_resolves_is_served_read_only(corpus_python, untou
     with started(untouched(CORPUS / "entry_api_index"), corpus_python) as function:
         response = function.get("/")
         assert (response.status, response.json()) == (200, {"status": "ok"})
+        assert response.headers.get("CONTENT-TYPE") == "application/json"
         assert function.alive()
         assert function.init_duration_ms > 0
 

@@ -34,6 +34,11 @@ def test_nothing_but_building_the_app_runs_at_import(diagnosis):
     assert [str(finding) for finding in diagnosis.warnings if finding.kind in WORK_AT_IMPORT] == []
 
 
+def test_static_files_come_from_the_cdn_not_the_function(diagnosis):
+    """Files in public/ are served by Vercel's CDN; a static folder elsewhere costs an invocation each."""
+    assert [str(finding) for finding in diagnosis.warnings if finding.kind == ""] == []
+
+
 def test_a_cold_start_loads_no_database_library(diagnosis):
     """Models and database code are imported inside the functions that use them (README, Growing the app)."""
     loaded = DATABASE_LIBRARIES & set(diagnosis.imports[0].loaded_modules)
@@ -62,3 +67,28 @@ def test_an_unreachable_database_is_a_503_and_the_function_lives_on(
         assert response.status == 503
         assert "error" in response.json()
     assert function.alive()
+
+
+def test_a_cold_start_serves_the_home_page_and_refuses_a_body_vercel_would_refuse(vercel_cold_start):
+    function = vercel_cold_start()
+    page = function.get("/")
+    assert page.status == 200
+    assert page.headers.get("Content-Type") == "text/html; charset=utf-8"
+    assert '<link rel="stylesheet" href="/static/app.css">' in page.body.decode()
+    too_large = function.post("/api/items", body={"name": "x" * 4_600_000})  # over Vercel's 4.5 MB
+    assert too_large.status == 413
+    assert "larger than 4.5 MB" in too_large.json()["message"]
+    assert function.alive()
+
+
+def test_a_cold_start_answers_preflights_from_cors_origins_only(vercel_cold_start):
+    function = vercel_cold_start(CORS_ORIGINS="https://app.example.com https://acme-*-team.vercel.app")
+    for origin, allowed in [
+        ("https://app.example.com", True),
+        ("https://acme-git-main-team.vercel.app", True),
+        ("https://evil.example", False),
+    ]:
+        headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+        response = function.request("OPTIONS", "/api/items", headers=headers)
+        assert response.status == 200
+        assert response.headers.get("Access-Control-Allow-Origin") == (origin if allowed else None), origin

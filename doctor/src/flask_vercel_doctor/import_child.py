@@ -288,6 +288,28 @@ def interface(value, variable):
     return None, "it is neither a WSGI app (environ, start_response) nor an ASGI app (scope, receive, send)"
 
 
+def static_folders(app):
+    """Where a Flask app and its blueprints serve static files from, as set (the folder may be absent)."""
+    try:
+        owners = [("the app", app), *((f"blueprint {name!r}", bp) for name, bp in app.blueprints.items())]
+        found = []
+        for owner, scaffold in owners:
+            if scaffold.static_folder is None:
+                continue
+            module = sys.modules.get(scaffold.import_name)
+            found.append(
+                {
+                    "owner": owner,
+                    "folder": os.path.normpath(scaffold.static_folder),
+                    "url": scaffold.static_url_path,
+                    "module_file": getattr(module, "__file__", None),
+                }
+            )
+        return found
+    except Exception:  # noqa: BLE001 (not a Flask app: nothing to say about static files)
+        return []
+
+
 def import_flask():
     """`import flask` alone, timed in ms (None without Flask): the yardstick for a slow import."""
     started = time.perf_counter()
@@ -337,6 +359,7 @@ def main(config_path):
             value = getattr(module, variable)
             report["app_type"] = f"{type(value).__module__}.{type(value).__qualname__}"
             report["interface"], report["interface_problem"] = interface(value, variable)
+            report["static_folders"] = static_folders(value)
         else:
             report["missing_variable"] = True
     with open(config["report"], "w") as file:

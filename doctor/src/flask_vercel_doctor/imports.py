@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import entrypoint as entrypoints
+from .assets import PUBLIC, static_findings
 from .environment import child_environment, project_python
 from .findings import (
     IMPORT_FAILS,
@@ -99,6 +100,7 @@ class ImportRun:
         report.largest_imports = largest_imports(report.output, own=top_level_names(self.project))
         report.output = "\n".join(line for line in report.output.splitlines() if not IMPORTTIME.match(line))
         findings = [*self.event_findings(result), *self.result_findings(result)]
+        findings += static_findings(self.project, result.get("static_folders", []), self.at(None))
         findings += [
             self.created(name) for name in sorted(set(snapshot(self.copy).items()) - set(before.items()))
         ]
@@ -259,7 +261,8 @@ def import_failure(where, failure, module):
 
 
 def copy_as_deployed(root, destination):
-    """The project's files without local state, and without .env files, which Vercel does not read."""
+    """The project's files as the function has them: no local state, no .env files (Vercel does not read
+    them) and no public/ directories (the builder leaves them to the CDN)."""
 
     def ignore(directory, names):
         return [
@@ -267,7 +270,7 @@ def copy_as_deployed(root, destination):
             for name in names
             if name == ".env"
             or name.startswith(".env.")
-            or (Path(directory, name).is_dir() and is_local_state(Path(directory, name)))
+            or (Path(directory, name).is_dir() and (name == PUBLIC or is_local_state(Path(directory, name))))
         ]
 
     try:

@@ -66,9 +66,12 @@ class ReadOnlyUnavailable(RuntimeError):
 
 
 class Response:
-    def __init__(self, status, body):
+    def __init__(self, status, body, headers=None):
         self.status = status
         self.body = body
+        self.headers = (
+            headers if headers is not None else http.client.HTTPMessage()
+        )  # case-insensitive .get()
 
     def json(self):
         return json.loads(self.body)
@@ -127,7 +130,7 @@ class RunningFunction:
         try:
             connection.request(method, path, body=body, headers=all_headers)
             response = connection.getresponse()
-            result = Response(response.status, response.read())
+            result = Response(response.status, response.read(), response.headers)
         except (OSError, http.client.HTTPException) as error:
             raise self.failure(f"{method} {path} got no response: {error!r}") from error
         finally:
