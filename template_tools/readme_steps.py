@@ -84,17 +84,17 @@ def apply_edit(project, block):
         path.write_text(replace_line(text, block.arguments[1], block.code, block))
     else:
         for line in block.code.splitlines(keepends=True):
-            text = replace_line(text, import_prefix(line, block), line, block, startswith=True)
+            text = extend_import(text, line, block)
         path.write_text(text)
 
 
-def replace_line(text, wanted, replacement, block, startswith=False):
-    """``text`` with its one line matching ``wanted`` (stripped; or starting with it) replaced."""
+def replace_line(text, wanted, replacement, block):
+    """``text`` with its one line matching ``wanted`` (stripped) replaced."""
     lines = text.splitlines(keepends=True)
     found = [
         number
         for number, line in enumerate(lines)
-        if (line.strip().startswith(wanted) if startswith else line.strip() == wanted)
+        if line.strip() == wanted
     ]
     if len(found) != 1:
         raise StepError(f"{block}: {len(found)} lines match {wanted!r}, expected exactly one")
@@ -102,9 +102,24 @@ def replace_line(text, wanted, replacement, block, startswith=False):
     return "".join(lines)
 
 
-def import_prefix(line, block):
-    """``from x import `` for ``from x import a, b``: the start of the line the import replaces."""
-    match = re.match(r"(from \S+ import |import \S+)", line.strip())
+def extend_import(text, line, block):
+    """``text`` with the one import that ``line`` extends (same module, a subset of its names) replaced."""
+    match = re.match(r"(from \S+ import |import )(.+)", line.strip())
     if match is None:
         raise StepError(f"{block}: {line.strip()!r} is not an import")
-    return match[1]
+    prefix, names = match[1], imported_names(match[2])
+    lines = text.splitlines(keepends=True)
+    found = [
+        number
+        for number, old in enumerate(lines)
+        if old.startswith(prefix) and imported_names(old[len(prefix) :]) <= names
+    ]
+    if len(found) != 1:
+        raise StepError(f"{block}: {len(found)} lines {prefix.strip()} a subset of {sorted(names)}, expected one")
+    lines[found[0]] = line
+    return "".join(lines)
+
+
+def imported_names(names):
+    """{"a", "b"} for ``a, b  # comment``."""
+    return {name.strip() for name in names.split("#")[0].split(",") if name.strip()}

@@ -89,7 +89,7 @@ def assert_green(uv):
 
 # A mistake a user adds to the new module, at import (the line is the last one of each).
 IMPORT_TIME_MISTAKES = {
-    "create_all": "\nfrom .db import build_engine\nfrom .models import Base\n\n"
+    "create_all": "\nfrom .engine import build_engine\nfrom .models import Base\n\n"
     "Base.metadata.create_all(build_engine({sqlite_url!r}))\n",
     "os.environ": '\nimport os\n\nWEBHOOK_URL = os.environ["COMMENTS_WEBHOOK_URL"]\n',
 }

@@ -69,7 +69,8 @@ def test_edits_do_what_the_readme_says(scratch):
 
 BAD_EDITS = {
     "a line that is not there": ("replace acme_notes/models.py 'class Tag(Base):'", "0 lines match"),
-    "a module not imported yet": ("imports acme_notes/models.py", "0 lines match 'from decimal import '"),
+    "a module not imported yet": ("imports acme_notes/models.py", "0 lines from decimal import a subset"),
+    "an import that drops a name": ("imports acme_notes/models.py", "0 lines from sqlalchemy import a subset"),
     "a file that exists": ("create acme_notes/api.py", "exists already"),
     "a file that does not": ("append acme_notes/tags.py", "there is no"),
 }
@@ -78,7 +79,9 @@ BAD_EDITS = {
 @pytest.mark.parametrize("action, message", BAD_EDITS.values(), ids=BAD_EDITS)
 def test_a_block_that_no_longer_fits_the_project_fails_saying_why(scratch, action, message):
     before = (scratch / "acme_notes" / "models.py").read_text()
-    code = "from decimal import Decimal\n" if action.startswith("imports") else "x = 1\n"
+    code = "x = 1\n"
+    if action.startswith("imports"):
+        code = "from sqlalchemy import select\n" if "sqlalchemy" in message else "from decimal import Decimal\n"
     with pytest.raises(StepError, match=message):
         apply_edit(scratch, marked(action, code))
     assert (scratch / "acme_notes" / "models.py").read_text() == before
