@@ -88,6 +88,7 @@ def vercel_build(
     doctor_under_test=True,
     production=False,
     variables=None,
+    seeded_cache=True,
 ):
     """Run `vercel build --yes` (``production``: `--prod`) in a copy of ``project`` as Vercel's remote
     build would receive it.
@@ -100,6 +101,8 @@ def vercel_build(
     ``developer_venv`` adds a `python -m venv` .venv (with pip), as a local build in a checkout finds.
     ``doctor_under_test`` points the dev dependency at this checkout's doctor/; false builds the
     project's pyproject.toml (and uv.lock) as they are.
+    ``seeded_cache`` starts uv from the suite's cache of earlier builds; false starts it empty, as a
+    first build on Vercel does (nothing fetched before, a git source included, can then be reused).
     Returns (the built copy, its function dir, seconds, build log).
     """
     project = copy_as_uploaded(Path(project), Path(destination))
@@ -121,7 +124,7 @@ def vercel_build(
     (settings / "project.json").write_text(
         json.dumps({"projectId": "prj_offline", "orgId": "team_offline", "settings": {"framework": "flask"}})
     )
-    if UV_CACHE_SEED.exists():
+    if seeded_cache and UV_CACHE_SEED.exists():
         shutil.copytree(UV_CACHE_SEED, settings / "python" / "cache")
     started = time.monotonic()
     vercel = env["PATH"].split(os.pathsep)[0] + "/vercel"
@@ -129,7 +132,7 @@ def vercel_build(
     result = run([vercel, "build", "--yes", *target_flag], cwd=project, env=env)
     seconds = time.monotonic() - started
     with locked(UV_CACHE_SEED):
-        if not UV_CACHE_SEED.exists():
+        if seeded_cache and not UV_CACHE_SEED.exists():
             shutil.copytree(settings / "python" / "cache", UV_CACHE_SEED)
     functions = list((settings / "output" / "functions").glob("*.func"))
     assert len(functions) == 1, f"expected one function, got {functions}\n{result.stdout}\n{result.stderr}"
