@@ -222,6 +222,11 @@ def test_applied_revisions_and_env_files_stay_the_users(template, rendered, proj
     assert (project / ".env").read_text() == USER_ENV
 
 
+# A switch leaves a fresh render of the new strategy plus the user's files (asserted for every pair):
+# its suite runs once per destination, on a cycle through the strategies, each leaving one too.
+SWITCHES_WHOSE_SUITE_RUNS = {(old, STRATEGIES[(i + 1) % len(STRATEGIES)]) for i, old in enumerate(STRATEGIES)}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "old, new",
@@ -240,8 +245,9 @@ def test_switching_strategy_swaps_its_files_and_keeps_user_edits(rendered, proje
     assert {
         name: text for name, text in after.items() if name not in ("acme_notes/api.py", "tests/test_ping.py")
     } == {name: text for name, text in fresh.items() if name != "acme_notes/api.py"}
-    result = run_project_tests(project, venv_for("3.12"))
-    assert " passed" in result.stdout and "failed" not in result.stdout
+    if (old, new) in SWITCHES_WHOSE_SUITE_RUNS:
+        result = run_project_tests(project, venv_for("3.12"))
+        assert " passed" in result.stdout and "failed" not in result.stdout
 
 
 # Python 3.12 retired the way README.md says (Retired answers): the choice stays, disabled with its reason.
