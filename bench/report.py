@@ -32,6 +32,12 @@ def verdict(value, goal, higher_is_better=False):
     return "meets" if met else "MISSES"
 
 
+def against(bundle, reference, key, goal, judged):
+    """``bundle``'s ``key`` as a ratio of ``reference``'s, and (when ``judged``) its verdict."""
+    value, base = bundle.results[key], reference.results[key]
+    return ratio(value, base), verdict(value / base, goal) if judged else ""
+
+
 def table(title, header, rows):
     lines = ["", title, "", "| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     return lines + ["| " + " | ".join(map(str, row)) + " |" for row in rows]
@@ -86,10 +92,7 @@ def shipped_markdown(bundles, runs):
             [
                 b.label,
                 f"{b.results['cold health']:.0f}",
-                ratio(b.results["cold health"], floor.results["cold health"]),
-                verdict(b.results["cold health"] / floor.results["cold health"], HEALTH_GOAL)
-                if b in strategies
-                else "",
+                *against(b, floor, "cold health", HEALTH_GOAL, judged=b in strategies),
                 ratio(b.results["cold health"], default.results["cold health"]),
                 b.files,
                 f"{b.megabytes:.1f}",
@@ -109,10 +112,7 @@ def shipped_markdown(bundles, runs):
                 b.label,
                 b.driver,
                 f"{b.results['cold items']:.0f}",
-                ratio(b.results["cold items"], classic.results["cold items"]),
-                verdict(b.results["cold items"] / classic.results["cold items"], FIRST_QUERY_GOAL)
-                if b in strategies
-                else "",
+                *against(b, classic, "cold items", FIRST_QUERY_GOAL, judged=b in strategies),
             ]
             for b in with_database
         ],
