@@ -91,11 +91,7 @@ def apply_edit(project, block):
 def replace_line(text, wanted, replacement, block):
     """``text`` with its one line matching ``wanted`` (stripped) replaced."""
     lines = text.splitlines(keepends=True)
-    found = [
-        number
-        for number, line in enumerate(lines)
-        if line.strip() == wanted
-    ]
+    found = [number for number, line in enumerate(lines) if line.strip() == wanted]
     if len(found) != 1:
         raise StepError(f"{block}: {len(found)} lines match {wanted!r}, expected exactly one")
     lines[found[0] : found[0] + 1] = [replacement]
@@ -115,7 +111,8 @@ def extend_import(text, line, block):
         if old.startswith(prefix) and imported_names(old[len(prefix) :]) <= names
     ]
     if len(found) != 1:
-        raise StepError(f"{block}: {len(found)} lines {prefix.strip()} a subset of {sorted(names)}, expected one")
+        wanted = f"{prefix.strip()} a subset of {sorted(names)}"
+        raise StepError(f"{block}: {len(found)} lines {wanted}, expected one")
     lines[found[0]] = line
     return "".join(lines)
 

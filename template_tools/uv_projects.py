@@ -30,6 +30,7 @@ class UvProject:
             "UV_PYTHON_DOWNLOADS": "never",
             "UV_LINK_MODE": "copy",  # the cache and the project may be on different file systems
             "UV_NO_PROGRESS": "1",
+            "UV_COMPILE_BYTECODE": "1",  # read-only cold starts cannot write the bytecode they compile
             **{
                 name: value
                 for name, value in os.environ.items()

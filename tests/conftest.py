@@ -11,6 +11,12 @@ POSTGRES_FIXTURES = {"postgres_server", "postgres_url", "postgres_pooler", "pool
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
 
 
+def pytest_xdist_auto_num_workers(config):
+    """``-n auto``: one worker more than cores. Most tests wait on subprocesses, servers and the
+    package index (a CI run keeps 2 cores about 70% busy with 2 workers), so a third keeps them busy."""
+    return (os.cpu_count() or 1) + 1
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("template matrix", "narrow the matrix (default: every value)")
     for axis, option in MATRIX_OPTIONS.items():

@@ -70,7 +70,10 @@ def test_edits_do_what_the_readme_says(scratch):
 BAD_EDITS = {
     "a line that is not there": ("replace acme_notes/models.py 'class Tag(Base):'", "0 lines match"),
     "a module not imported yet": ("imports acme_notes/models.py", "0 lines from decimal import a subset"),
-    "an import that drops a name": ("imports acme_notes/models.py", "0 lines from sqlalchemy import a subset"),
+    "an import that drops a name": (
+        "imports acme_notes/models.py",
+        "0 lines from sqlalchemy import a subset",
+    ),
     "a file that exists": ("create acme_notes/api.py", "exists already"),
     "a file that does not": ("append acme_notes/tags.py", "there is no"),
 }
@@ -81,7 +84,8 @@ def test_a_block_that_no_longer_fits_the_project_fails_saying_why(scratch, actio
     before = (scratch / "acme_notes" / "models.py").read_text()
     code = "x = 1\n"
     if action.startswith("imports"):
-        code = "from sqlalchemy import select\n" if "sqlalchemy" in message else "from decimal import Decimal\n"
+        module = "sqlalchemy import select" if "sqlalchemy" in message else "decimal import Decimal"
+        code = f"from {module}\n"
     with pytest.raises(StepError, match=message):
         apply_edit(scratch, marked(action, code))
     assert (scratch / "acme_notes" / "models.py").read_text() == before
