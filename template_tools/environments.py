@@ -83,8 +83,11 @@ def uv_bin_dir():
     directory = CACHE_DIR / "uv-bin"
     with locked(directory):
         directory.mkdir(exist_ok=True)
-        if not (directory / "uv").exists():
-            (directory / "uv").symlink_to(UV)
+        link = directory / "uv"
+        if link.is_symlink() and link.readlink() != Path(UV):  # another checkout's uv, perhaps gone
+            link.unlink()
+        if not link.is_symlink():
+            link.symlink_to(UV)
     return directory
 
 

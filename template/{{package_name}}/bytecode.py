@@ -45,23 +45,32 @@ class ShippedBytecodeLoader(importlib.machinery.SourceFileLoader):
         return marshal.loads(memoryview(data)[16:])  # after the header: magic, flags, source hash
 
 
-class ShippedBytecodeFinder:
-    """Finds modules as usual; those under the project get the loader above."""
+def in_project(path_entry):
+    """Whether a ``sys.path`` entry (relative ones too: Vercel sets PYTHONPATH=_vendor) is in the project."""
+    path = os.path.abspath(path_entry or os.curdir)
+    return path == PROJECT or path.startswith(PROJECT + os.sep)
 
-    @staticmethod
-    def find_spec(name, path=None, target=None):
-        spec = importlib.machinery.PathFinder.find_spec(name, path, target)
-        if (
-            spec is not None
-            and type(spec.loader) is importlib.machinery.SourceFileLoader
-            and spec.origin.startswith(PROJECT + os.sep)
-        ):
-            spec.loader = ShippedBytecodeLoader(spec.loader.name, spec.loader.path)
-        return spec
+
+def shipped_file_finder(path_entry):
+    """``sys.path_hooks`` entry: a directory of the project gets a finder that uses the loader above.
+
+    A hook, not a ``sys.meta_path`` finder: a module found nowhere (Vercel's runtime looks for an
+    optional package on every request) then costs one search of ``sys.path``, as it does without it.
+    """
+    if not in_project(path_entry):
+        raise ImportError  # not ours: the next hook takes it
+    return importlib.machinery.FileFinder(
+        path_entry,
+        (importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+        (ShippedBytecodeLoader, importlib.machinery.SOURCE_SUFFIXES),
+        (importlib.machinery.SourcelessFileLoader, importlib.machinery.BYTECODE_SUFFIXES),
+    )
 
 
 if os.path.isdir(os.path.join(SHIPPED, PROJECT.lstrip(os.sep))):
-    sys.meta_path.insert(sys.meta_path.index(importlib.machinery.PathFinder), ShippedBytecodeFinder)
+    sys.path_hooks.insert(0, shipped_file_finder)
+    for entry in [entry for entry in sys.path_importer_cache if in_project(entry)]:
+        del sys.path_importer_cache[entry]  # finders made before the hook: the next import makes ours
 
 
 def compile_for_vercel():
