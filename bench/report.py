@@ -82,17 +82,35 @@ def shipped_markdown(bundles, runs):
     """The tables of bench/shipped.py: new instances, warm throughput, round trips and latency."""
     by_label = {b.label: b for b in bundles}
     floor, default, classic = by_label[HELLO_BYTECODE], by_label[HELLO], by_label[CLASSIC_BUNDLE]
-    strategies = [b for b in bundles if b.label.split(",")[0] in STRATEGIES]
+    # The goals judge plain builds of the strategies: what every deployment gets, however it is started.
+    strategies = [b for b in bundles if b.label.split(",")[0] in STRATEGIES and b.bytecode is False]
     lines = table(
         f"**A new instance answering `GET /api/health`, real `vercel build` bundles** (the runtime's init"
         f" duration plus the request, read-only at /var/task, median of {runs}; goal: every strategy"
-        f" <= {HEALTH_GOAL}x Vercel's hello-world with bytecode, the floor for any Flask app there)",
-        ["bundle", "ms", "x hello with bytecode", "goal", "x hello default", "files", "MB", "build s"],
+        f" <= {HEALTH_GOAL}x Vercel's hello-world with bytecode, the floor for any Flask app there. The init"
+        " splits into the runtime's own start-up, which runs before the app's first line, and importing"
+        " the app)",
+        [
+            "bundle",
+            "ms",
+            "x hello with bytecode",
+            "goal",
+            "runtime start-up ms",
+            "app import ms",
+            "app import x hello with bytecode",
+            "x hello default",
+            "files",
+            "MB",
+            "build s",
+        ],
         [
             [
                 b.label,
                 f"{b.results['cold health']:.0f}",
                 *against(b, floor, "cold health", HEALTH_GOAL, judged=b in strategies),
+                f"{b.results['bootstrap']:.0f}",
+                f"{b.results['importFn']:.0f}",
+                ratio(b.results["importFn"], floor.results["importFn"]),
                 ratio(b.results["cold health"], default.results["cold health"]),
                 b.files,
                 f"{b.megabytes:.1f}",
@@ -101,7 +119,7 @@ def shipped_markdown(bundles, runs):
             for b in bundles
         ],
     )
-    with_database = [b for b in bundles if b.driver and not b.plain_build]
+    with_database = [b for b in bundles if b.driver and not b.health_only]
     lines += table(
         f"**A new instance's first `GET /api/items` on PostgreSQL** (init duration plus the request; goal:"
         f" every strategy <= {FIRST_QUERY_GOAL}x the classic eager app, Flask-SQLAlchemy and Flask-Migrate"
@@ -118,7 +136,7 @@ def shipped_markdown(bundles, runs):
         ],
     )
     rows = []
-    for b in [b for b in bundles if not b.plain_build]:
+    for b in [b for b in bundles if not b.health_only]:
         for path in [b.health_path] + (["/api/items"] if b.driver else []):
             if path == "/api/items":
                 reference, reference_path, goal, goal_clients = (

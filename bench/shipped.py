@@ -5,7 +5,8 @@
 Every bundle is built by the Vercel CLI, mounted read-only at /var/task and started by a bare
 Python 3.12 with nothing but the bundle importable. Measured per bundle, in interleaved rounds so
 machine noise hits every row alike:
-(a) a new instance answering ``GET /api/health``: the runtime's own init duration plus the request;
+(a) a new instance answering ``GET /api/health``: the runtime's own init duration plus the request,
+    and the two phases of that init the runtime reports: its own start-up, then importing the app;
 (b) a new instance's first ``GET /api/items`` on PostgreSQL (tables created and seeded beforehand);
 (c) warm requests per second through the runtime with 1 and 16 concurrent clients;
 (d) round trips to PostgreSQL per warm request (a counting relay), and one client's warm
@@ -37,9 +38,11 @@ from .candidates import BENCH_EXTRAS, FIXTURES
 from .timing import rotated
 
 HELLO, HELLO_BYTECODE, CLASSIC = "hello-world, default build", "hello-world, with bytecode", "classic eager"
+BUILDER_SWITCH_TOO = "lazy, builder's switch too"
 CONCURRENT_CLIENTS = 16
-REQUESTS_PER_CLIENT = 25
+REQUESTS_PER_SAMPLE = 240  # enough for a sample of about a second: fewer made the rates noise
 ONE_WAY_DELAY = 0.001  # seconds: a 2 ms round trip, a database in the same region
+LATENCY_SAMPLES = 101  # a warm GET takes about 10 ms: many samples cost little and steady the median
 
 
 @dataclass
@@ -50,7 +53,7 @@ class Bundle:
         bool | None
     )  # False: a plain `vercel build`; True: the builder's switch; None: as vercel.json asks
     driver: str | None = None  # SQLAlchemy's name for the PostgreSQL driver; None: no database
-    plain_build: bool = False  # measured only as a new instance answering /api/health
+    health_only: bool = False  # measured only as a new instance answering /api/health
     func_dir: Path = None
     built: Path = None
     files: int = 0
@@ -84,7 +87,11 @@ def with_psycopg2(project, destination):
 
 
 def bundles_to_measure(work):
-    """The hello-world both ways, the classic app, and every strategy as a plain build, on each driver."""
+    """The hello-world both ways, the classic app, and every strategy as a plain build, on each driver.
+
+    One more: the lazy project built with the builder's switch too, as a deployment gets it when
+    Vercel applies vercel.json's build.env (only a new instance answering /api/health).
+    """
     template = template_snapshot(work / "template")
     projects = {s: render(template, work / "src" / s, db_init_strategy=s) for s in STRATEGIES}
     bundles = [
@@ -99,6 +106,7 @@ def bundles_to_measure(work):
         )
         for s in ("lazy", "manual")
     ]
+    bundles.append(Bundle(BUILDER_SWITCH_TOO, projects["lazy"], True, "psycopg", health_only=True))
     return projects, bundles
 
 
@@ -116,7 +124,7 @@ def prepare_databases(bundles, projects, server):
     requirements = {r for p in projects.values() for r in project_requirements(p)} | set(BENCH_EXTRAS)
     venv = project_venv("3.12", sorted(requirements))
     for bundle in bundles:
-        if bundle.driver is None or bundle.plain_build:
+        if bundle.driver is None or bundle.health_only:
             continue
         bundle.database_url = server.create_database()
         url = driver_url(bundle.database_url, bundle.driver)
@@ -135,12 +143,16 @@ def start(bundle, **env):
 
 
 def cold_starts(bundles, runs):
-    """(a) and (b): a new instance's init duration plus its first request, interleaved rounds."""
+    """(a) and (b): a new instance's init duration plus its first request, interleaved rounds.
+
+    With (a) go the runtime's phases: ``bootstrap`` (its own modules, before the app's first line)
+    and ``importFn`` (importing the app's entrypoint).
+    """
     paths = {b.label: {"health": b.health_path} for b in bundles}
     for bundle in bundles:
-        if bundle.driver and not bundle.plain_build:
+        if bundle.driver and not bundle.health_only:
             paths[bundle.label]["items"] = "/api/items"
-    samples = {(label, kind): [] for label, kinds in paths.items() for kind in kinds}
+    samples = {(label, kind): [] for label, kinds in paths.items() for kind in [*kinds, *PHASES]}
     for round_number in range(runs):
         for bundle in rotated(bundles, round_number):
             for kind, path in paths[bundle.label].items():
@@ -149,8 +161,21 @@ def cold_starts(bundles, runs):
                     assert function.get(path).status == 200, f"{bundle.label}: GET {path}"
                     first_request_ms = (time.perf_counter() - started) * 1000
                     samples[(bundle.label, kind)].append(function.init_duration_ms + first_request_ms)
+                    if kind == "health":
+                        for phase in PHASES:
+                            samples[(bundle.label, phase)].append(init_phases(function)[phase])
     for (label, kind), values in samples.items():
-        next(b for b in bundles if b.label == label).results[f"cold {kind}"] = statistics.median(values)
+        key = kind if kind in PHASES else f"cold {kind}"
+        next(b for b in bundles if b.label == label).results[key] = statistics.median(values)
+
+
+PHASES = ("bootstrap", "importFn")
+
+
+def init_phases(function):
+    """The phases (ms) of the init duration, as the runtime reports them in ``server-started``."""
+    started = next(m for m in function.messages.items if m["type"] == "server-started")
+    return started["payload"]["phases"]
 
 
 def requests_per_second(function, path, clients, requests_each):
@@ -176,17 +201,17 @@ def requests_per_second(function, path, clients, requests_each):
 
 def warm_throughput(bundles, runs):
     """(c): warm requests/second on /api/health (or /) and /api/items, 1 and 16 clients, interleaved."""
-    bundles = [b for b in bundles if not b.plain_build]
+    bundles = [b for b in bundles if not b.health_only]
     targets = [(b, b.health_path) for b in bundles] + [(b, "/api/items") for b in bundles if b.driver]
     samples = {(b.label, path, clients): [] for b, path in targets for clients in (1, CONCURRENT_CLIENTS)}
     with contextlib.ExitStack() as running:
         functions = {bundle.label: running.enter_context(start(bundle)) for bundle in bundles}
-        for round_number in range(max(3, runs // 3)):
+        for round_number in range(max(5, runs // 2)):
             for bundle, path in rotated(targets, round_number):
                 function = functions[bundle.label]
                 function.get(path)  # warm: the engine and a pooled connection exist
                 for clients in (1, CONCURRENT_CLIENTS):
-                    rate = requests_per_second(function, path, clients, REQUESTS_PER_CLIENT)
+                    rate = requests_per_second(function, path, clients, REQUESTS_PER_SAMPLE // clients)
                     samples[(bundle.label, path, clients)].append(rate)
     for (label, path, clients), values in samples.items():
         bundle = next(b for b in bundles if b.label == label)
@@ -195,7 +220,7 @@ def warm_throughput(bundles, runs):
 
 def round_trips_and_latency(bundles, runs):
     """(d): round trips of a warm GET and POST, and a warm GET's time at a 2 ms round trip."""
-    for bundle in [b for b in bundles if b.driver and not b.plain_build]:
+    for bundle in [b for b in bundles if b.driver and not b.health_only]:
         port = int(bundle.database_url.rsplit(":", 1)[1].split("/")[0])
         with through_relay(bundle, RoundTripRelay(port)) as (function, relay):
             for method in ("GET", "POST"):
@@ -204,7 +229,7 @@ def round_trips_and_latency(bundles, runs):
                 bundle.results[f"round trips {method}"] = relay.count() - before
         with through_relay(bundle, RoundTripRelay(port, delay=ONE_WAY_DELAY)) as (function, relay):
             timings = []
-            for _ in range(max(runs, 15)):
+            for _ in range(LATENCY_SAMPLES):
                 started = time.perf_counter()
                 send(function, "GET")
                 timings.append((time.perf_counter() - started) * 1000)
