@@ -11,7 +11,7 @@ from template_tools import REPO_ROOT
 from template_tools.environments import find_python, project_venv
 
 from . import report, shipped
-from .candidates import BENCH_EXTRAS, render_candidates
+from .candidates import BENCH_EXTRAS, DRIVER_EXTRAS, render_candidates
 from .sizes import installed_size_mb
 from .timing import time_drivers, time_processes
 
@@ -56,8 +56,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         scratch = Path(scratch)
         candidates = render_candidates(scratch / "projects", options.python)
-        requirements = sorted({r for c in candidates for r in c.requirements} | set(BENCH_EXTRAS))
-        venv = project_venv(options.python, requirements)
+        requirements = {r for c in candidates for r in c.requirements} | {*BENCH_EXTRAS, *DRIVER_EXTRAS}
+        venv = project_venv(options.python, sorted(requirements))
         sections = measure_everything(options, candidates, venv, scratch)
     table = report.results_markdown(sections, options, time.perf_counter() - started)
     print(table)

@@ -6,14 +6,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from template_tools.environments import project_env, project_requirements
-from template_tools.matrix import STRATEGIES
+from template_tools.matrix import DRIVERS, STRATEGIES
 from template_tools.postgres import sqlalchemy_url
 from template_tools.repository import render, template_snapshot
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BARE, CLASSIC = "bare Flask", "classic eager"
 # What the classic app and the driver comparison need beyond the generated projects' dependencies.
-BENCH_EXTRAS = ["flask-sqlalchemy>=3.1,<4", "flask-migrate>=4.1,<5", "psycopg2-binary>=2.9,<3"]
+BENCH_EXTRAS = ["flask-sqlalchemy>=3.1,<4", "flask-migrate>=4.1,<5", "psycopg2-binary>=2.9.10,<3"]
+DRIVER_EXTRAS = ["psycopg[binary]>=3.2,<4"]  # the other driver, for the driver import costs
 # Vercel's own example ships `flask` alone; the classic app ships what its imports need.
 BARE_REQUIREMENTS = ["flask>=3.1,<4"]
 CLASSIC_REQUIREMENTS = ["flask>=3.1,<4", *BENCH_EXTRAS]
@@ -54,10 +55,10 @@ def copy_fixture(name, destination):
 
 
 def candidate_env(venv, database_url=None):
-    """A candidate's environment: the shared venv and, when given, its database (psycopg 3 for all)."""
+    """A candidate's environment: the shared venv and, when given, its database (the default driver)."""
     extra = {"INIT_TOKEN": INIT_TOKEN}
     if database_url:
-        extra["DATABASE_URL"] = sqlalchemy_url(database_url)
+        extra["DATABASE_URL"] = sqlalchemy_url(database_url, DRIVERS[0])
     return project_env(venv, **extra)
 
 

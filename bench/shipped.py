@@ -28,7 +28,7 @@ from flask_vercel_doctor.vercel_runtime import start_built_function
 from template_tools import postgres
 from template_tools.commands import run
 from template_tools.environments import find_python, project_env, project_requirements, project_venv
-from template_tools.matrix import STRATEGIES
+from template_tools.matrix import DRIVERS, STRATEGIES
 from template_tools.projects import create_tables, run_in_project
 from template_tools.repository import render, template_snapshot
 from template_tools.vercel import bundle_files, vercel_build
@@ -39,6 +39,7 @@ from .timing import rotated
 
 HELLO, HELLO_BYTECODE, CLASSIC = "hello-world, default build", "hello-world, with bytecode", "classic eager"
 BUILDER_SWITCH_TOO = "lazy, builder's switch too"
+OTHER_DRIVER = DRIVERS[1]  # two strategies built with it too, to weigh the choice
 # The init duration's phases, as the runtime reports them: its own start-up, then importing the app.
 PHASES = ("bootstrap", "importFn")
 CONCURRENT_CLIENTS = 16
@@ -79,16 +80,6 @@ def driver_url(url, driver):
     return f"postgresql+{driver}://{rest}"
 
 
-def with_psycopg2(project, destination):
-    """A copy of ``project`` that ships psycopg2 instead of psycopg 3 (the app picks it from the URL)."""
-    copy = shutil.copytree(project, destination)
-    pyproject = copy / "pyproject.toml"
-    text = pyproject.read_text()
-    assert '"psycopg[binary]>=3.2,<4"' in text, "the template's driver requirement changed: update bench"
-    pyproject.write_text(text.replace('"psycopg[binary]>=3.2,<4"', '"psycopg2-binary>=2.9,<3"'))
-    return copy
-
-
 def bundles_to_measure(work):
     """The hello-world both ways, the classic app, and every strategy as a plain build, on each driver.
 
@@ -97,20 +88,21 @@ def bundles_to_measure(work):
     """
     template = template_snapshot(work / "template")
     projects = {s: render(template, work / "src" / s, db_init_strategy=s) for s in STRATEGIES}
+    other = {
+        s: render(
+            template, work / "src" / f"{s}-{OTHER_DRIVER}", db_init_strategy=s, database_driver=OTHER_DRIVER
+        )
+        for s in ("lazy", "manual")
+    }
     bundles = [
         Bundle(HELLO, FIXTURES / "bare_flask", False),
         Bundle(HELLO_BYTECODE, FIXTURES / "bare_flask", True),
         Bundle(CLASSIC, FIXTURES / "classic_flask", True, "psycopg2"),
     ]
-    bundles += [Bundle(s, projects[s], False, "psycopg") for s in STRATEGIES]
-    bundles += [
-        Bundle(
-            f"{s}, psycopg2", with_psycopg2(projects[s], work / "src" / f"{s}-psycopg2"), False, "psycopg2"
-        )
-        for s in ("lazy", "manual")
-    ]
-    bundles.append(Bundle(BUILDER_SWITCH_TOO, projects["lazy"], True, "psycopg", health_only=True))
-    return projects, bundles
+    bundles += [Bundle(s, projects[s], False, DRIVERS[0]) for s in STRATEGIES]
+    bundles += [Bundle(f"{s}, {OTHER_DRIVER}", project, False, OTHER_DRIVER) for s, project in other.items()]
+    bundles.append(Bundle(BUILDER_SWITCH_TOO, projects["lazy"], True, DRIVERS[0], health_only=True))
+    return {**projects, **{f"{s}-{OTHER_DRIVER}": p for s, p in other.items()}}, bundles
 
 
 def build(bundles, work):

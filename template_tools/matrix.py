@@ -3,6 +3,8 @@
 import os
 
 STRATEGIES = ("migrations", "lazy", "init_endpoint", "manual")
+# copier.yml's database_driver, the default first: the suite runs on it, and on the other where they differ.
+DRIVERS = ("psycopg2", "psycopg")
 PYTHON_VERSIONS = ("3.12", "3.13")
 DATABASES = ("sqlite", "postgres")
 # The test matrix: parameter name -> (every value, the env var that narrows it, comma-separated).

@@ -43,8 +43,9 @@ UNLOCKED_MIGRATION = {
         f"from {PACKAGE} import db\nfrom {PACKAGE}.engine import build_engine as engine\n"
     ),
 }
-# The negative control behind a pooler: the driver left to prepare statements server-side.
-# The negative control of the pooler tests: psycopg 3 with its default prepare threshold.
+# The negative control behind a pooler: psycopg 3 left to prepare statements server-side (psycopg2 never
+# does).
+PSYCOPG = "psycopg"  # the driver that prepares
 PSYCOPG_DEFAULT_PREPARE = {
     'options["connect_args"] = {"prepare_threshold": None}': 'options["connect_args"] = {}',
 }
@@ -56,7 +57,8 @@ CONTENDERS = {
     "manual": ("manual", "manual: flask init-db"),
     "naive_migrations": ("migrations", "stock Flask-Migrate env: db upgrade, no lock"),
     "migrations": ("migrations", "migrations: python -m <pkg>.schema"),
-    "prepared": ("lazy", "lazy with psycopg's default prepare_threshold (5)"),
+    "lazy_psycopg": ("lazy", "lazy on psycopg 3 (the other driver): first request (POST /api/items)"),
+    "prepared": ("lazy", "lazy on psycopg 3 with its default prepare_threshold (5)"),
 }
 GENERATED = ("lazy", "init_endpoint", "manual", "migrations")
 
@@ -72,8 +74,12 @@ def render_projects(directory):
         projects["migrations"], directory / "migrations-stock", "migrations/env.py", UNLOCKED_MIGRATION
     )
     projects["naive"] = projects["lazy"]
+    answers = {"project_name": "Race App", "package_name": PACKAGE, "db_init_strategy": "lazy"}
+    projects["lazy_psycopg"] = render(
+        template, directory / "lazy-psycopg", **answers, database_driver=PSYCOPG
+    )
     projects["prepared"] = copy_with_change(
-        projects["lazy"], directory / "lazy-prepared", f"{PACKAGE}/engine.py", PSYCOPG_DEFAULT_PREPARE
+        projects["lazy_psycopg"], directory / "lazy-prepared", f"{PACKAGE}/engine.py", PSYCOPG_DEFAULT_PREPARE
     )
     return projects
 
@@ -93,8 +99,8 @@ def copy_with_change(project, destination, name, replacements):
 
 def default_venv(projects):
     requirements = set()
-    for strategy in STRATEGIES:
-        requirements.update(project_requirements(projects[strategy]))
+    for name in (*STRATEGIES, "lazy_psycopg"):
+        requirements.update(project_requirements(projects[name]))
     return project_venv("3.12", sorted(requirements))
 
 

@@ -5,7 +5,7 @@ import pytest
 
 from template_tools import pgbouncer, postgres
 from template_tools.environments import project_requirements, project_venv
-from template_tools.matrix import MATRIX, STRATEGIES, matrix_selection
+from template_tools.matrix import DRIVERS, MATRIX, STRATEGIES, matrix_selection
 
 POSTGRES_FIXTURES = {"postgres_server", "postgres_url", "postgres_pooler", "pooled_database"}
 MATRIX_OPTIONS = {"strategy": "--strategy", "python_version": "--python", "database": "--database"}
@@ -94,12 +94,15 @@ def project(render, strategy):
 
 @pytest.fixture(scope="session")
 def venv_for(render):
-    """A shared venv per Python version holding every strategy's dependencies."""
+    """A shared venv per Python version holding every strategy's dependencies, with either driver."""
 
     def venv_for(python_version):
         requirements = set()
         for strategy in STRATEGIES:
             project = render(db_init_strategy=strategy, python_version=python_version)
+            requirements.update(project_requirements(project))
+        for driver in DRIVERS:
+            project = render(database_driver=driver, python_version=python_version)
             requirements.update(project_requirements(project))
         return project_venv(python_version, sorted(requirements))
 

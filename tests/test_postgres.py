@@ -14,7 +14,7 @@ import pytest
 from template_tools import REPO_ROOT
 from template_tools.commands import run
 from template_tools.environments import project_env
-from template_tools.matrix import STRATEGIES
+from template_tools.matrix import DRIVERS, STRATEGIES
 from template_tools.postgres import query
 from template_tools.projects import (
     add_model_field,
@@ -28,13 +28,15 @@ from template_tools.projects import (
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("strategy", STRATEGIES)
+@pytest.mark.parametrize(
+    "strategy, driver", [*((s, DRIVERS[0]) for s in STRATEGIES), ("migrations", DRIVERS[1])]
+)  # the other driver once: its errors and settings differ, the strategies' code does not
 def test_the_generated_test_suite_passes_on_postgres_through_a_transaction_pooler(
-    render, venv_for, postgres_server, pooled_database, strategy
+    render, venv_for, postgres_server, pooled_database, strategy, driver
 ):
     """As the app runs on Neon: TEST_DATABASE_URL through the pooler (PgBouncer, transaction mode),
     TEST_DATABASE_URL_UNPOOLED straight to the server, where the suite's schema changes go."""
-    project = render(db_init_strategy=strategy, cron=True)  # the scheduled job's queries on PostgreSQL too
+    project = render(db_init_strategy=strategy, database_driver=driver, cron=True)  # cron: its queries too
     venv = venv_for("3.12")
     env = {"TEST_DATABASE_URL": pooled_database.pooled, "TEST_DATABASE_URL_UNPOOLED": pooled_database.direct}
     if postgres_server.can_restart:  # our servers trust every local login: a password exercises hiding it
@@ -44,12 +46,15 @@ def test_the_generated_test_suite_passes_on_postgres_through_a_transaction_poole
     assert query(pooled_database.direct, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'") == []
 
 
+RACE_BASELINES = ("naive", "naive_migrations")  # the seed's ways, with no lock
+
+
 @pytest.mark.slow
 def test_racing_cold_starts_and_migrations_never_fail(venv_for, postgres_server):
     """template_tools.race: 8 processes released at once × 10 trials per strategy, and the naive baselines."""
     result = run(
         [sys.executable, "-m", "template_tools.race", "--processes", "8", "--trials", "10", "--json",
-         "--url", postgres_server.url, "--venv", venv_for("3.12")],
+         "--url", postgres_server.url, "--venv", venv_for("3.12"), "--only", *STRATEGIES, *RACE_BASELINES],
         timeout=1800,
     )  # fmt: skip
     results = {entry["contender"]: entry for entry in json.loads(result.stdout)}
@@ -128,11 +133,13 @@ def test_a_cold_start_while_the_database_is_down_recovers_without_a_restart(
     print(f"{strategy}: down → 503 in {items['seconds'] * 1000:.0f} ms; back → 200")
 
 
-def test_the_engine_uses_the_serverless_connection_settings(render, venv_for, postgres_url):
-    project = render(db_init_strategy="lazy")
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_the_engine_uses_the_serverless_connection_settings(render, venv_for, postgres_url, driver):
+    project = render(db_init_strategy="lazy", database_driver=driver)
     result = run_in_project(project, venv_for("3.12"), "engine_settings", env={"DATABASE_URL": postgres_url})
     settings = report_of(result)
     assert settings == {
+        "driver": driver,  # postgres_url names no driver: the project's own is used
         "prepare_threshold": None,
         "connect_timeout": "10",
         "autocommit": True,  # reads cost one round trip; a write opens a transaction (test_round_trips)

@@ -12,7 +12,7 @@ import pytest
 
 from flask_vercel_doctor.vercel_runtime import start_project
 from template_tools import postgres
-from template_tools.matrix import STRATEGIES
+from template_tools.matrix import DRIVERS, STRATEGIES
 from template_tools.projects import create_tables, report_of, run_in_project
 from template_tools.wire import RoundTripRelay
 
@@ -35,9 +35,11 @@ def round_trips(relay, request):
     return response, relay.count() - before
 
 
-@pytest.mark.parametrize("strategy", STRATEGIES)
-def test_a_warm_read_costs_one_round_trip_and_a_write_three(render, venv_for, postgres_url, strategy):
-    project, venv = render(db_init_strategy=strategy), venv_for("3.12")
+@pytest.mark.parametrize(
+    "strategy, driver", [*((s, DRIVERS[0]) for s in STRATEGIES), ("lazy", DRIVERS[1])]
+)  # the strategies differ in schema code only; the drivers in how they talk to the server
+def test_a_warm_read_costs_one_round_trip_and_a_write_three(render, venv_for, postgres_url, strategy, driver):
+    project, venv = render(db_init_strategy=strategy, database_driver=driver), venv_for("3.12")
     create_tables(project, venv, postgres_url)
     with counted_function(project, venv, postgres_url) as (function, relay):
         function.get("/api/items")  # warm: the engine, the pool and the connection exist
@@ -66,10 +68,13 @@ def terminate_connections(database_url):
     return killed
 
 
+@pytest.mark.parametrize("driver", DRIVERS)
 @pytest.mark.parametrize("route", ["direct", "through PgBouncer"])
-def test_connections_closed_while_the_instance_is_idle_never_surface(render, venv_for, request, route):
+def test_connections_closed_while_the_instance_is_idle_never_surface(
+    render, venv_for, request, route, driver
+):
     """Every server connection goes while the instance waits between requests, three times over."""
-    project, venv = render(db_init_strategy="lazy"), venv_for("3.12")
+    project, venv = render(db_init_strategy="lazy", database_driver=driver), venv_for("3.12")
     if route == "direct":
         server_side = request.getfixturevalue("postgres_url")
         env = {"VERCEL": "1", "DATABASE_URL": server_side}

@@ -14,7 +14,7 @@ SQLITE_FOR_THESE_TESTS = {"ALLOW_SQLITE_ON_VERCEL": "1"}  # on Vercel the disk i
 # Work that runs at import, which Vercel repeats at every cold start: none of it belongs there.
 WORK_AT_IMPORT = {"database", "network", "process", "thread", "environ"}
 # They load on the first database request (and every schema tool with them): cold starts never pay.
-DATABASE_LIBRARIES = {"sqlalchemy", "psycopg"}
+DATABASE_LIBRARIES = {"sqlalchemy", "psycopg", "psycopg2"}
 
 
 @pytest.fixture(scope="module")

@@ -46,7 +46,9 @@ def database_error_as_503(error):
 
 def missing_from_schema(error):
     """What the query needs and the database lacks: "table", "column" or None (PostgreSQL, SQLite)."""
-    sqlstate, text = getattr(error.orig, "sqlstate", None), str(error.orig)
+    # psycopg 3 names the SQLSTATE code sqlstate, psycopg2 pgcode; SQLite has none, only the text.
+    sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+    text = str(error.orig)
     if sqlstate == "42P01" or "no such table" in text:
         return "table"
     if sqlstate == "42703" or "no such column" in text:

@@ -1,7 +1,8 @@
 """What a project's engine really uses on PostgreSQL, after ten requests (run by its interpreter).
 
-Prints one JSON line: the driver's prepare threshold, connect timeout and autocommit between
-requests, the server's count of prepared statements, and the pool's size, overflow and pre-ping.
+Prints one JSON line: the driver, its prepare threshold (psycopg2 has none: it never prepares),
+connect timeout and autocommit between requests, the server's count of prepared statements, and
+the pool's size, overflow and pre-ping.
 """
 
 import importlib
@@ -17,9 +18,12 @@ with app.app_context():
         app.test_client().get("/api/items")
     with engine.connect() as connection:
         raw = connection.connection.driver_connection
+        info = raw.info  # psycopg 3 and psycopg2 name the connection's parameters differently
+        parameters = info.get_parameters() if hasattr(info, "get_parameters") else info.dsn_parameters
         print(json.dumps({
-            "prepare_threshold": raw.prepare_threshold,
-            "connect_timeout": raw.info.get_parameters().get("connect_timeout"),
+            "driver": type(raw).__module__.partition(".")[0],
+            "prepare_threshold": getattr(raw, "prepare_threshold", None),
+            "connect_timeout": parameters.get("connect_timeout"),
             "autocommit": raw.autocommit,
             "prepared": connection.scalar(text("SELECT count(*) FROM pg_prepared_statements")),
             "pool": [engine.pool.size(), engine.pool._max_overflow, engine.pool._pre_ping],
