@@ -57,7 +57,7 @@ def libpq_url(url):
     return f"postgresql://{rest}" if scheme.startswith(("postgres", "postgresql")) else url
 
 
-def sqlalchemy_url(url, driver="psycopg"):
+def sqlalchemy_url(url, driver):
     """A libpq URL (``postgres://`` or ``postgresql://``) with SQLAlchemy's name for ``driver``."""
     scheme, rest = url.split("://", 1)
     return f"postgresql+{driver}://{rest}" if scheme in ("postgres", "postgresql") else url

@@ -25,7 +25,8 @@ def test_every_question_has_help():
     config = yaml.safe_load((REPO_ROOT / "copier.yml").read_text())
     entries = {name: spec for name, spec in config.items() if not name.startswith("_")}
     asked = {name: spec for name, spec in entries.items() if spec.get("when") is not False}
-    questions = {"project_name", "package_name", "db_init_strategy", "python_version", "region", "cron"}
+    questions = {"project_name", "package_name", "db_init_strategy", "database_driver"}
+    questions |= {"python_version", "region", "cron"}
     assert set(asked) == questions
     for name, spec in asked.items():
         assert spec.get("help"), name
