@@ -44,8 +44,8 @@ UNLOCKED_MIGRATION = {
     ),
 }
 # The negative control behind a pooler: psycopg 3 left to prepare statements server-side (psycopg2 never
-# does).
-PSYCOPG = "psycopg"  # the driver that prepares
+# prepares, so only a psycopg 3 project can show it).
+PSYCOPG = "psycopg"
 PSYCOPG_DEFAULT_PREPARE = {
     'options["connect_args"] = {"prepare_threshold": None}': 'options["connect_args"] = {}',
 }
@@ -57,26 +57,26 @@ CONTENDERS = {
     "manual": ("manual", "manual: flask init-db"),
     "naive_migrations": ("migrations", "stock Flask-Migrate env: db upgrade, no lock"),
     "migrations": ("migrations", "migrations: python -m <pkg>.schema"),
-    "lazy_psycopg": ("lazy", "lazy on psycopg 3 (the other driver): first request (POST /api/items)"),
+    "lazy_psycopg": ("lazy", "lazy on psycopg 3: first request (POST /api/items)"),
     "prepared": ("lazy", "lazy on psycopg 3 with its default prepare_threshold (5)"),
 }
 GENERATED = ("lazy", "init_endpoint", "manual", "migrations")
 
 
 def render_projects(directory):
-    """One project per strategy under ``directory``, plus the migrations one without its lock."""
+    """One project per strategy under ``directory``, the migrations one without its lock, and the lazy
+    one on psycopg 3 with and without its prepare threshold."""
     template = template_snapshot(directory / "template")  # uncommitted changes are the point
+    answers = {"project_name": "Race App", "package_name": PACKAGE}
     projects = {}
     for strategy in STRATEGIES:
-        answers = {"project_name": "Race App", "package_name": PACKAGE, "db_init_strategy": strategy}
-        projects[strategy] = render(template, directory / strategy, **answers)
+        projects[strategy] = render(template, directory / strategy, **answers, db_init_strategy=strategy)
     projects["naive_migrations"] = copy_with_change(
         projects["migrations"], directory / "migrations-stock", "migrations/env.py", UNLOCKED_MIGRATION
     )
     projects["naive"] = projects["lazy"]
-    answers = {"project_name": "Race App", "package_name": PACKAGE, "db_init_strategy": "lazy"}
     projects["lazy_psycopg"] = render(
-        template, directory / "lazy-psycopg", **answers, database_driver=PSYCOPG
+        template, directory / "lazy-psycopg", **answers, db_init_strategy="lazy", database_driver=PSYCOPG
     )
     projects["prepared"] = copy_with_change(
         projects["lazy_psycopg"], directory / "lazy-prepared", f"{PACKAGE}/engine.py", PSYCOPG_DEFAULT_PREPARE
